@@ -1,0 +1,8 @@
+// The list of CLI commands. Each entry is a function that adds one command (with its options) to the program.
+// Add a command by writing `src/cli/<name>.ts` exporting `register<Name>` and listing it here.
+
+import type { Command } from "commander";
+
+export type RegisterCommand = (program: Command) => void;
+
+export const COMMANDS: readonly RegisterCommand[] = [];
