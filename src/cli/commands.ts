@@ -2,7 +2,10 @@
 // Add a command by writing `src/cli/<name>.ts` exporting `register<Name>` and listing it here.
 
 import type { Command } from "commander";
+import { registerConvert } from "./convert.ts";
+import { registerInitModel } from "./init-model.ts";
+import { registerStats } from "./stats.ts";
 
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: readonly RegisterCommand[] = [];
+export const COMMANDS: readonly RegisterCommand[] = [registerStats, registerConvert, registerInitModel];

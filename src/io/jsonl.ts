@@ -45,13 +45,15 @@ export function zodToDataError(
   for (const key of issue.path)
     got = got && typeof got === "object" ? (got as Record<PropertyKey, unknown>)[key] : undefined;
   const id = raw && typeof raw === "object" && "id" in raw ? String((raw as { id: unknown }).id) : undefined;
-  return new DataError(issue.message, {
+  const missing = got === undefined;
+  const typed = issue.code === "invalid_type";
+  return new DataError(missing ? "missing field" : typed ? "wrong type" : "invalid value", {
     path: where.path,
     line: where.line,
     field: field || undefined,
     id,
-    expected: "expected" in issue ? String(issue.expected) : undefined,
-    got: got === undefined ? "nothing (missing)" : describe(got),
+    expected: typed ? String(issue.expected) : issue.message,
+    got: missing ? "nothing" : describe(got),
     hint: where.hint,
   });
 }
@@ -169,10 +171,16 @@ export class AtomicJsonlWriter {
     return this;
   }
 
+  /** Append one record as a JSON line. */
   async write(record: unknown): Promise<void> {
+    await this.writeRaw(`${JSON.stringify(record)}\n`, 1);
+  }
+
+  /** Append raw text holding `records` records (for formats that are not JSONL, e.g. a streamed JSON array). */
+  async writeRaw(text: string, records = 0): Promise<void> {
+    this.count += records;
     if (!this.stream) throw new DataError("writer is not open", { path: this.path });
-    this.count++;
-    if (!this.stream.write(`${JSON.stringify(record)}\n`)) {
+    if (!this.stream.write(text)) {
       await new Promise<void>((resolve) => this.stream!.once("drain", () => resolve()));
     }
   }

@@ -35,5 +35,7 @@ export const InstructionSchema = z.object({
   input: z.string().nullable(),
   /** BCP-47-ish language tag: "zh", "en". */
   lang: z.string().optional(),
+  /** Source-specific fields kept for lossless round trips, e.g. TRACE's `{category: "trace1.0"}`. */
+  meta: z.record(z.string(), z.unknown()).optional(),
 });
 export type Instruction = z.infer<typeof InstructionSchema>;

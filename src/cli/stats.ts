@@ -1,0 +1,28 @@
+// `iopo stats <file>`: counts and distributions of a data file (TRACE, groups, SFT, pairs, …), as a table or JSON.
+
+import type { Command } from "commander";
+import { detectFormat, FORMAT_NAMES, getFormat, type Skipped } from "../io/index.ts";
+import { formatStats, StatsAccumulator } from "../report/index.ts";
+import { reportSkipped, SKIP_HINT } from "./util.ts";
+
+export function registerStats(program: Command): void {
+  program
+    .command("stats")
+    .description("statistics of a data file: items, constraints, distribution by count, dimension and category")
+    .argument("<file>", "a TRACE, groups, SFT, pairs, instructions, LLaMA-Factory or TRL file")
+    .option("--from <format>", `the file's format (${FORMAT_NAMES.join(", ")}); guessed when omitted`)
+    .option("--json", "print one JSON object instead of a table")
+    .option("--skip-invalid", "skip invalid lines (reported) instead of stopping")
+    .addHelpText("after", "\nExample:\n  iopo stats trace_eval.jsonl --json")
+    .action(async (file: string, opts: { from?: string; json?: boolean; skipInvalid?: boolean }) => {
+      const format = getFormat(opts.from ?? (await detectFormat(file)));
+      const skipped: Skipped[] = [];
+      const acc = new StatsAccumulator();
+      for await (const item of format.read(file, { skipInvalid: opts.skipInvalid, skipped, hint: SKIP_HINT }))
+        acc.addItem(item);
+      const stats = acc.result();
+      if (opts.json) process.stdout.write(`${JSON.stringify({ file, ...stats, skipped: skipped.length })}\n`);
+      else process.stdout.write(`${formatStats(stats, file)}\n`);
+      reportSkipped(file, skipped);
+    });
+}
