@@ -1,0 +1,3 @@
+// Public surface of src/evaluate/trace: the judge prompt and reply parser, and the TRACE metrics.
+export * from "./judge.ts";
+export * from "./metrics.ts";

@@ -1,0 +1,94 @@
+// TRACE scores as the paper defines them: an item is correct iff every constraint scores 10; IF-S over items with
+// one constraint, IF-M over items with two or more; constraint-level accuracy, per dimension and per count.
+// Judge failures are left out of every denominator and reported separately.
+
+import type { Instruction } from "../../schema/index.ts";
+
+export interface Judged {
+  readonly instruction: Instruction;
+  /** One score per constraint, or null when the judge failed for this item. */
+  readonly scores: readonly number[] | null;
+}
+
+export interface Ratio {
+  correct: number;
+  total: number;
+  accuracy: number | null;
+}
+
+export interface TraceScores {
+  items: number;
+  judged: number;
+  if_s: Ratio;
+  if_m: Ratio;
+  overall: Ratio;
+  constraint_level: Ratio;
+  /** Constraint-level accuracy per taxonomy dimension ("unknown" for labels outside it, "untyped" for none). */
+  by_dimension: Record<string, Ratio>;
+  /** Item accuracy per constraint count. */
+  by_count: Record<string, Ratio>;
+  judge_failures: { count: number; ids: string[] };
+}
+
+const FULL = 10;
+
+function ratio(): Ratio {
+  return { correct: 0, total: 0, accuracy: null };
+}
+
+function tally(r: Ratio, ok: boolean): void {
+  r.total++;
+  if (ok) r.correct++;
+}
+
+function finish(r: Ratio): Ratio {
+  r.accuracy = r.total ? r.correct / r.total : null;
+  return r;
+}
+
+/** Compute the TRACE scores of judged items (pure). */
+export function traceScores(judged: Iterable<Judged>): TraceScores {
+  const s: TraceScores = {
+    items: 0,
+    judged: 0,
+    if_s: ratio(),
+    if_m: ratio(),
+    overall: ratio(),
+    constraint_level: ratio(),
+    by_dimension: {},
+    by_count: {},
+    judge_failures: { count: 0, ids: [] },
+  };
+  for (const { instruction, scores } of judged) {
+    s.items++;
+    if (scores === null) {
+      s.judge_failures.count++;
+      s.judge_failures.ids.push(instruction.id);
+      continue;
+    }
+    s.judged++;
+    const n = instruction.constraints.length;
+    const correct = scores.every((x) => x === FULL);
+    tally(s.overall, correct);
+    tally(n === 1 ? s.if_s : s.if_m, correct);
+    tally((s.by_count[String(n)] ??= ratio()), correct);
+    instruction.constraints.forEach((c, i) => {
+      const ok = scores[i] === FULL;
+      tally(s.constraint_level, ok);
+      const key = c.type ?? (c.label !== undefined ? "unknown" : "untyped");
+      tally((s.by_dimension[key] ??= ratio()), ok);
+    });
+  }
+  for (const r of [
+    s.if_s,
+    s.if_m,
+    s.overall,
+    s.constraint_level,
+    ...Object.values(s.by_dimension),
+    ...Object.values(s.by_count),
+  ]) {
+    finish(r);
+  }
+  s.by_count = Object.fromEntries(Object.entries(s.by_count).sort((a, b) => Number(a[0]) - Number(b[0])));
+  return s;
+}
