@@ -3,9 +3,13 @@
 
 import type { Command } from "commander";
 import { registerConvert } from "./convert.ts";
-import { registerInitModel } from "./init-model.ts";
+import { registerIfeval } from "./ifeval.ts";
 import { registerStats } from "./stats.ts";
 
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: readonly RegisterCommand[] = [registerStats, registerConvert, registerInitModel];
+export const COMMANDS: readonly RegisterCommand[] = [
+  registerStats,
+  registerConvert,
+  registerIfeval,
+];
