@@ -4,6 +4,7 @@
 import type { Command } from "commander";
 import { registerConvert } from "./convert.ts";
 import { registerIfeval } from "./ifeval.ts";
+import { registerInitModel } from "./init-model.ts";
 import { registerStats } from "./stats.ts";
 
 export type RegisterCommand = (program: Command) => void;
@@ -11,5 +12,6 @@ export type RegisterCommand = (program: Command) => void;
 export const COMMANDS: readonly RegisterCommand[] = [
   registerStats,
   registerConvert,
+  registerInitModel,
   registerIfeval,
 ];

@@ -1,0 +1,154 @@
+// The model configuration: one zod schema for Hugging Face LlamaForCausalLM / Qwen2ForCausalLM `config.json`.
+// Llama versus Qwen2 differences (q/k/v bias, tied head, rope θ, GQA) are flags derived here, not subclasses.
+// Does not read files (see hfdir.ts) and does not build the forward graph (see llama.ts).
+
+import { z } from "zod";
+import { ConfigError } from "../errors.ts";
+import { zodToDataError } from "../io/jsonl.ts";
+
+// ---- types ----
+
+/** Token id field: HF writes a number, a list of numbers (Llama-3.1 eos), or null. */
+const TokenId = z.union([z.number().int().nonnegative(), z.array(z.number().int().nonnegative())]).nullable();
+
+/**
+ * `config.json` of a Llama-family causal LM. Unknown keys (transformers_version, use_cache, …) are kept and saved
+ * back; missing optional keys get the defaults shown. Example values are Qwen2-0.5B (Q) and Llama-3.2-1B (L).
+ */
+export const ModelConfigSchema = z.looseObject({
+  architectures: z.array(z.string()).default(["LlamaForCausalLM"]), // ["Qwen2ForCausalLM"]
+  model_type: z.enum(["llama", "qwen2"]), // "qwen2" (Q), "llama" (L)
+  vocab_size: z.number().int().positive(), // 151936 (Q), 128256 (L)
+  hidden_size: z.number().int().positive(), // 896 (Q), 2048 (L)
+  intermediate_size: z.number().int().positive(), // 4864 (Q), 8192 (L)
+  num_hidden_layers: z.number().int().positive(), // 24 (Q), 16 (L)
+  num_attention_heads: z.number().int().positive(), // 14 (Q), 32 (L)
+  num_key_value_heads: z.number().int().positive().optional(), // 2 (Q), 8 (L); absent = num_attention_heads
+  head_dim: z.number().int().positive().optional(), // 64 (L); absent = hidden_size / num_attention_heads
+  max_position_embeddings: z.number().int().positive().default(2048), // 32768 (Q), 131072 (L)
+  rms_norm_eps: z.number().positive().default(1e-6), // 1e-6 (Q), 1e-5 (L)
+  rope_theta: z.number().positive().default(10000), // 1000000 (Q), 500000 (L)
+  rope_scaling: z.unknown().optional(), // null (Q); {rope_type: "llama3", …} (L) — only null is supported
+  tie_word_embeddings: z.boolean().default(false), // true (Q 0.5B), true (L 1B), false (Llama-2-7B)
+  attention_bias: z.boolean().optional(), // false; Llama only: bias on q/k/v/o; Qwen2 always has q/k/v bias
+  mlp_bias: z.boolean().optional(), // false; Llama only; true is not supported
+  hidden_act: z.literal("silu").default("silu"), // "silu"
+  initializer_range: z.number().positive().default(0.02), // 0.02: std of the normal init
+  bos_token_id: TokenId.optional(), // 151643 (Q), 128000 (L)
+  eos_token_id: TokenId.optional(), // 151645 (Q Instruct), [128001, 128008, 128009] (L Instruct)
+  pad_token_id: TokenId.optional(), // null (Q), absent (L)
+  torch_dtype: z.string().optional(), // "bfloat16"
+});
+
+export type ModelConfig = z.infer<typeof ModelConfigSchema>;
+
+/** The numbers and flags the forward pass and the parameter table need, with the dimension letters of STYLE 8. */
+export interface ModelDims {
+  readonly V: number; // vocab_size
+  readonly C: number; // hidden_size
+  readonly L: number; // num_hidden_layers
+  readonly H: number; // num_attention_heads
+  readonly Hkv: number; // num_key_value_heads
+  readonly D: number; // head_dim
+  readonly I: number; // intermediate_size
+  /** q/k/v projections carry a bias (always for Qwen2; Llama with attention_bias). */
+  readonly qkvBias: boolean;
+  /** o_proj carries a bias (Llama with attention_bias only). */
+  readonly oBias: boolean;
+  /** lm_head shares model.embed_tokens.weight. */
+  readonly tied: boolean;
+  readonly ropeTheta: number;
+  readonly eps: number;
+}
+
+// ---- exports ----
+
+/** Validate a parsed `config.json`; `path` names the file in errors. Throws ConfigError for unsupported options. */
+export function parseModelConfig(raw: unknown, path = "config.json"): ModelConfig {
+  const parsed = ModelConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const e = zodToDataError(parsed.error, raw, { path, hint: "check config.json against a LlamaForCausalLM one" });
+    throw new ConfigError(e.message.split("\n")[0]!.replace(`${path}: `, ""), { ...e.fields, path });
+  }
+  const cfg = parsed.data;
+  const H = cfg.num_attention_heads;
+  const Hkv = cfg.num_key_value_heads ?? H;
+  const fail = (field: string, expected: string, got: string) =>
+    new ConfigError("unsupported model configuration", { path, field, expected, got });
+  if (cfg.rope_scaling !== undefined && cfg.rope_scaling !== null)
+    throw fail("rope_scaling", "null (plain RoPE)", JSON.stringify(cfg.rope_scaling));
+  if (cfg.mlp_bias) throw fail("mlp_bias", "false", "true");
+  if (H % Hkv !== 0) throw fail("num_key_value_heads", `a divisor of num_attention_heads ${H}`, String(Hkv));
+  if (cfg.head_dim === undefined && cfg.hidden_size % H !== 0)
+    throw fail("hidden_size", `a multiple of num_attention_heads ${H}`, String(cfg.hidden_size));
+  if ((cfg.head_dim ?? cfg.hidden_size / H) % 2 !== 0)
+    throw fail("head_dim", "an even number (RoPE rotates pairs)", String(cfg.head_dim ?? cfg.hidden_size / H));
+  return cfg;
+}
+
+/** The dimensions and flags of a config (Qwen2 ⇒ q/k/v bias; Llama ⇒ bias only with attention_bias). */
+export function modelDims(cfg: ModelConfig): ModelDims {
+  const H = cfg.num_attention_heads;
+  const qwen2 = cfg.model_type === "qwen2";
+  return {
+    V: cfg.vocab_size,
+    C: cfg.hidden_size,
+    L: cfg.num_hidden_layers,
+    H,
+    Hkv: cfg.num_key_value_heads ?? H,
+    D: cfg.head_dim ?? cfg.hidden_size / H,
+    I: cfg.intermediate_size,
+    qkvBias: qwen2 || cfg.attention_bias === true,
+    oBias: !qwen2 && cfg.attention_bias === true,
+    tied: cfg.tie_word_embeddings,
+    ropeTheta: cfg.rope_theta,
+    eps: cfg.rms_norm_eps,
+  };
+}
+
+/** Options for a new config (init-model); anything not given takes the value shown. */
+export interface NewConfigOptions {
+  readonly arch: "llama" | "qwen2";
+  readonly vocabSize: number;
+  readonly hidden: number;
+  readonly layers: number;
+  readonly heads: number;
+  readonly kvHeads: number;
+  readonly intermediate: number;
+  readonly maxPosition?: number; // 2048
+  readonly ropeTheta?: number; // 1e6 for qwen2, 5e5 for llama
+  readonly tieEmbeddings?: boolean; // true for qwen2, false for llama
+  readonly bosTokenId: number | null;
+  readonly eosTokenId: number;
+  readonly padTokenId: number | null;
+}
+
+/** A complete config.json object, as transformers writes it, for a new model. */
+export function newModelConfig(o: NewConfigOptions): ModelConfig {
+  const qwen2 = o.arch === "qwen2";
+  const raw = {
+    architectures: [qwen2 ? "Qwen2ForCausalLM" : "LlamaForCausalLM"],
+    model_type: o.arch,
+    vocab_size: o.vocabSize,
+    hidden_size: o.hidden,
+    intermediate_size: o.intermediate,
+    num_hidden_layers: o.layers,
+    num_attention_heads: o.heads,
+    num_key_value_heads: o.kvHeads,
+    max_position_embeddings: o.maxPosition ?? 2048,
+    rms_norm_eps: 1e-6,
+    rope_theta: o.ropeTheta ?? (qwen2 ? 1e6 : 5e5),
+    rope_scaling: null,
+    tie_word_embeddings: o.tieEmbeddings ?? qwen2,
+    ...(qwen2 ? { use_sliding_window: false, sliding_window: null } : { attention_bias: false, mlp_bias: false }),
+    attention_dropout: 0,
+    hidden_act: "silu",
+    initializer_range: 0.02,
+    bos_token_id: o.bosTokenId,
+    eos_token_id: o.eosTokenId,
+    pad_token_id: o.padTokenId,
+    torch_dtype: "float32",
+    use_cache: true,
+  };
+  return parseModelConfig(raw, "<new config>");
+}

@@ -1,0 +1,133 @@
+// A Hugging Face model directory: config.json, model.safetensors (or sharded with model.safetensors.index.json),
+// tokenizer.json, tokenizer_config.json, generation_config.json, special_tokens_map.json. Loading checks every
+// weight against the parameter table; saving writes a temporary sibling directory and renames it into place.
+// Does not interpret the tokenizer (tokenizer.ts) or run the model.
+
+import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { CheckpointError } from "../errors.ts";
+import { type ModelConfig, parseModelConfig } from "./config.ts";
+import { type LoadedTensor, type ModelParams, paramsFromTensors, paramTable } from "./params.ts";
+import { openSafetensors, writeSafetensors } from "./safetensors.ts";
+
+// ---- types ----
+
+/** JSON side files copied through unchanged, by file name. */
+export const SIDE_FILES = [
+  "tokenizer.json",
+  "tokenizer_config.json",
+  "generation_config.json",
+  "special_tokens_map.json",
+] as const;
+export type SideFile = (typeof SIDE_FILES)[number];
+
+export interface ModelDir {
+  readonly config: ModelConfig;
+  readonly params: ModelParams;
+  /** The side files that exist, parsed. */
+  readonly files: Partial<Record<SideFile, unknown>>;
+}
+
+// ---- helpers ----
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function readJson(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    throw new CheckpointError("cannot read file", { path, got: String(err), cause: err });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new CheckpointError("file is not JSON", { path, got: (err as Error).message });
+  }
+}
+
+/** All tensors of the directory's safetensors file(s), converted to Float32. */
+async function readWeights(dir: string): Promise<{ tensors: Map<string, LoadedTensor>; path: string }> {
+  const single = join(dir, "model.safetensors");
+  const index = join(dir, "model.safetensors.index.json");
+  let files: string[];
+  if (await exists(single)) files = [single];
+  else if (await exists(index)) {
+    const map = ((await readJson(index)) as { weight_map?: Record<string, string> }).weight_map ?? {};
+    files = [...new Set(Object.values(map))].map((f) => join(dir, f));
+  } else
+    throw new CheckpointError("no weights in model directory", {
+      path: dir,
+      expected: "model.safetensors or model.safetensors.index.json",
+      hint: "create a model with `iopo init-model --out <dir> --vocab-from <files>`",
+    });
+  const tensors = new Map<string, LoadedTensor>();
+  for (const file of files) {
+    const reader = await openSafetensors(file);
+    try {
+      for (const t of reader.tensors) {
+        if (tensors.has(t.name)) throw new CheckpointError("tensor stored twice", { path: file, field: t.name });
+        tensors.set(t.name, { shape: t.shape, data: await reader.read(t.name) });
+      }
+    } finally {
+      await reader.close();
+    }
+  }
+  return { tensors, path: files.length === 1 ? files[0]! : index };
+}
+
+// ---- exports ----
+
+/** Read only config.json of a model directory. */
+export async function loadModelConfig(dir: string): Promise<ModelConfig> {
+  const path = join(dir, "config.json");
+  return parseModelConfig(await readJson(path), path);
+}
+
+/** Load a model directory: config, every weight checked against the parameter table, and the side files. */
+export async function loadModelDir(dir: string): Promise<ModelDir> {
+  const config = await loadModelConfig(dir);
+  const { tensors, path } = await readWeights(dir);
+  const params = paramsFromTensors(paramTable(config), tensors, path);
+  const files: Partial<Record<SideFile, unknown>> = {};
+  for (const name of SIDE_FILES) if (await exists(join(dir, name))) files[name] = await readJson(join(dir, name));
+  return { config, params, files };
+}
+
+/**
+ * Write a model directory atomically: everything goes to `<dir>.tmp-…`, which then replaces `dir` (an existing
+ * `dir` is moved aside and removed only after the rename succeeded). Weights are F32, in table order; a tied
+ * head is not written (transformers re-ties it from the embedding).
+ */
+export async function saveModelDir(dir: string, model: ModelDir): Promise<void> {
+  const parent = dirname(dir);
+  await mkdir(parent, { recursive: true });
+  const stamp = `${process.pid}-${Date.now()}`;
+  const tmp = join(parent, `.${basename(dir)}.tmp-${stamp}`);
+  const old = join(parent, `.${basename(dir)}.old-${stamp}`);
+  try {
+    await mkdir(tmp);
+    await writeFile(join(tmp, "config.json"), `${JSON.stringify(model.config, null, 2)}\n`);
+    const { table, tensors } = model.params;
+    await writeSafetensors(
+      join(tmp, "model.safetensors"),
+      table.map((row, i) => ({ name: row.key, shape: row.shape, data: tensors[i]! })),
+    );
+    for (const name of SIDE_FILES)
+      if (model.files[name] !== undefined)
+        await writeFile(join(tmp, name), `${JSON.stringify(model.files[name], null, 2)}\n`);
+    const had = await exists(dir);
+    if (had) await rename(dir, old);
+    await rename(tmp, dir);
+    if (had) await rm(old, { recursive: true, force: true });
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    if (err instanceof CheckpointError) throw err;
+    throw new CheckpointError("cannot write model directory", { path: dir, got: String(err), cause: err });
+  }
+}

@@ -1,0 +1,58 @@
+// Public surface of src/model: config, parameter table, safetensors, HF model directories, tokenizer, init-model.
+// (The engine helper appends the Llama forward graph exports below.)
+
+export {
+  type AddedTokenSpec,
+  type BpeModel,
+  byteLevelBpeTokenizerJson,
+  bytesToUnicode,
+  parseVocabAndMerges,
+  QWEN2_SPLIT_PATTERN,
+  type TrainBpeOptions,
+  toByteLevel,
+  trainByteLevelBpe,
+} from "./bpe.ts";
+export {
+  type ModelConfig,
+  ModelConfigSchema,
+  type ModelDims,
+  modelDims,
+  type NewConfigOptions,
+  newModelConfig,
+  parseModelConfig,
+} from "./config.ts";
+export { type CreateModelOptions, createModel, SPECIAL_TOKENS } from "./create.ts";
+export { loadModelConfig, loadModelDir, type ModelDir, SIDE_FILES, type SideFile, saveModelDir } from "./hfdir.ts";
+export { initParams, makeRng } from "./init.ts";
+export {
+  allocateParams,
+  countParams,
+  getParam,
+  type LoadedTensor,
+  type ModelParams,
+  numel,
+  type ParamSpec,
+  paramsFromTensors,
+  paramTable,
+} from "./params.ts";
+export {
+  decodeToF32,
+  encodeHeader,
+  f16ToF32,
+  openSafetensors,
+  readSafetensors,
+  type SafetensorsDtype,
+  type SafetensorsReader,
+  type TensorInfo,
+  type TensorToWrite,
+  writeSafetensors,
+} from "./safetensors.ts";
+export {
+  CHATML_TEMPLATE,
+  type ChatMessage,
+  type ChatTemplateOptions,
+  loadTokenizer,
+  ModelTokenizer,
+  PLAIN_CHAT_TEMPLATE,
+  type TokenizerConfig,
+} from "./tokenizer.ts";

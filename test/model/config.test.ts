@@ -1,0 +1,100 @@
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { test } from "node:test";
+import { ConfigError } from "../../src/errors.ts";
+import { modelDims, newModelConfig, parseModelConfig } from "../../src/model/index.ts";
+
+const GOLDEN = new URL("../fixtures/golden/", import.meta.url);
+const qwen2Raw = async () => JSON.parse(await readFile(new URL("qwen2-tiny/reference/config.json", GOLDEN), "utf8"));
+
+test("a Qwen2 config gives q/k/v bias, a tied head and GQA dims", async () => {
+  const d = modelDims(parseModelConfig(await qwen2Raw()));
+  assert.deepEqual(d, {
+    V: 64,
+    C: 32,
+    L: 2,
+    H: 4,
+    Hkv: 2,
+    D: 8,
+    I: 64,
+    qkvBias: true,
+    oBias: false,
+    tied: true,
+    ropeTheta: 1e6,
+    eps: 1e-6,
+  });
+});
+
+test("a Llama config: no bias unless attention_bias, defaults for missing keys, unknown keys kept", () => {
+  const raw = {
+    model_type: "llama",
+    vocab_size: 100,
+    hidden_size: 64,
+    intermediate_size: 128,
+    num_hidden_layers: 3,
+    num_attention_heads: 8,
+    transformers_version: "4.45.0",
+  };
+  const cfg = parseModelConfig(raw);
+  const d = modelDims(cfg);
+  assert.equal(d.Hkv, 8);
+  assert.equal(d.D, 8);
+  assert.equal(d.qkvBias, false);
+  assert.equal(d.tied, false);
+  assert.equal(cfg.rope_theta, 10000);
+  assert.equal((cfg as Record<string, unknown>).transformers_version, "4.45.0");
+  const biased = modelDims(parseModelConfig({ ...raw, attention_bias: true, head_dim: 16 }));
+  assert.deepEqual([biased.qkvBias, biased.oBias, biased.D], [true, true, 16]);
+});
+
+test("unsupported or inconsistent configs are refused by field", () => {
+  const base = {
+    model_type: "llama",
+    vocab_size: 10,
+    hidden_size: 16,
+    intermediate_size: 8,
+    num_hidden_layers: 1,
+    num_attention_heads: 4,
+  };
+  const bad: [object, string][] = [
+    [{ ...base, rope_scaling: { rope_type: "llama3", factor: 8 } }, "rope_scaling"],
+    [{ ...base, num_key_value_heads: 3 }, "num_key_value_heads"],
+    [{ ...base, mlp_bias: true }, "mlp_bias"],
+    [{ ...base, hidden_size: 12 }, "head_dim"],
+    [{ ...base, model_type: "gpt2" }, "model_type"],
+    [{ ...base, vocab_size: "ten" }, "vocab_size"],
+  ];
+  for (const [raw, field] of bad)
+    assert.throws(
+      () => parseModelConfig(raw, "m/config.json"),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.equal(err.fields.field, field);
+        assert.match(err.message, /^m\/config\.json: /);
+        return true;
+      },
+    );
+});
+
+test("newModelConfig writes the fields transformers needs for each architecture", () => {
+  const common = {
+    vocabSize: 300,
+    hidden: 32,
+    layers: 2,
+    heads: 4,
+    kvHeads: 2,
+    intermediate: 64,
+    bosTokenId: 297,
+    eosTokenId: 299,
+    padTokenId: 297,
+  };
+  const q = newModelConfig({ arch: "qwen2", ...common });
+  assert.deepEqual(q.architectures, ["Qwen2ForCausalLM"]);
+  assert.equal(q.tie_word_embeddings, true);
+  assert.equal("attention_bias" in q, false);
+  const l = newModelConfig({ arch: "llama", ...common });
+  assert.deepEqual(l.architectures, ["LlamaForCausalLM"]);
+  assert.equal(l.tie_word_embeddings, false);
+  assert.equal(l.attention_bias, false);
+  assert.equal(l.eos_token_id, 299);
+});

@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { CheckpointError } from "../../src/errors.ts";
+import { getParam, loadModelConfig, loadModelDir, saveModelDir, writeSafetensors } from "../../src/model/index.ts";
+
+const GOLDEN = fileURLToPath(new URL("../fixtures/golden/", import.meta.url));
+const dir = await mkdtemp(join(tmpdir(), "iopo-hf-"));
+after(() => rm(dir, { recursive: true, force: true }));
+
+test("a golden PyTorch model directory loads, saves and loads back identically", async () => {
+  const model = await loadModelDir(join(GOLDEN, "llama-tiny/policy"));
+  assert.equal(model.config.model_type, "llama");
+  assert.deepEqual(getParam(model.params, "lm_head.weight").length, 80 * 48);
+  const out = join(dir, "copy");
+  const files = { "tokenizer_config.json": { eos_token: "<e>" }, "generation_config.json": { eos_token_id: 1 } };
+  await saveModelDir(out, { ...model, files });
+  const back = await loadModelDir(out);
+  assert.deepEqual(back.params.tensors, model.params.tensors);
+  assert.deepEqual(back.config, model.config);
+  assert.deepEqual(back.files, files);
+  // Same tensor bytes as the PyTorch writer (the header is identical too: same order, same metadata).
+  assert.deepEqual(
+    await readFile(join(out, "model.safetensors")),
+    await readFile(join(GOLDEN, "llama-tiny/policy/model.safetensors")),
+  );
+});
+
+test("saving over an existing directory replaces it and leaves no temporary siblings", async () => {
+  const model = await loadModelDir(join(GOLDEN, "qwen2-tiny/reference"));
+  const out = join(dir, "over");
+  await saveModelDir(out, { ...model, files: { "tokenizer.json": { a: 1 } } });
+  await saveModelDir(out, { ...model, files: {} });
+  assert.deepEqual((await readdir(out)).sort(), ["config.json", "model.safetensors"]);
+  assert.deepEqual(
+    (await readdir(dir)).filter((f) => f.startsWith(".")),
+    [],
+  );
+});
+
+test("a failed save leaves the previous directory untouched", async () => {
+  const model = await loadModelDir(join(GOLDEN, "qwen2-tiny/reference"));
+  const out = join(dir, "keep");
+  await saveModelDir(out, { ...model, files: {} });
+  const before = await readFile(join(out, "model.safetensors"));
+  const broken = { ...model, params: { table: model.params.table, tensors: [new Float32Array(1)] } };
+  await assert.rejects(saveModelDir(out, broken), CheckpointError);
+  assert.deepEqual(await readFile(join(out, "model.safetensors")), before);
+  assert.deepEqual(
+    (await readdir(dir)).filter((f) => f.startsWith(".")),
+    [],
+  );
+});
+
+test("errors name the directory or file: no weights, bad config, mismatched weights", async () => {
+  const empty = join(dir, "empty");
+  await saveModelDir(empty, { ...(await loadModelDir(join(GOLDEN, "qwen2-tiny/reference"))), files: {} });
+  await rm(join(empty, "model.safetensors"));
+  await assert.rejects(loadModelDir(empty), /no weights in model directory/);
+  await writeFile(join(empty, "config.json"), "{not json");
+  await assert.rejects(
+    loadModelConfig(empty),
+    (err: unknown) => err instanceof CheckpointError && err.message.includes("empty/config.json"),
+  );
+  // The llama config with the qwen2 weights: keys do not match.
+  const mixed = join(dir, "mixed");
+  await saveModelDir(mixed, { ...(await loadModelDir(join(GOLDEN, "qwen2-tiny/reference"))), files: {} });
+  await writeFile(join(mixed, "config.json"), await readFile(join(GOLDEN, "llama-tiny/reference/config.json")));
+  await assert.rejects(loadModelDir(mixed), /mixed\/model\.safetensors: parameter keys do not match/);
+});
+
+test("sharded weights (model.safetensors.index.json) load", async () => {
+  const model = await loadModelDir(join(GOLDEN, "qwen2-tiny/reference"));
+  const out = join(dir, "sharded");
+  await saveModelDir(out, { ...model, files: {} });
+  await rm(join(out, "model.safetensors"));
+  const half = Math.floor(model.params.table.length / 2);
+  const rows = model.params.table.map((r, i) => ({ name: r.key, shape: r.shape, data: model.params.tensors[i]! }));
+  await writeSafetensors(join(out, "model-00001-of-00002.safetensors"), rows.slice(0, half));
+  await writeSafetensors(join(out, "model-00002-of-00002.safetensors"), rows.slice(half));
+  const weight_map = Object.fromEntries(
+    rows.map((r, i) => [r.name, `model-0000${i < half ? 1 : 2}-of-00002.safetensors`]),
+  );
+  await writeFile(join(out, "model.safetensors.index.json"), JSON.stringify({ metadata: {}, weight_map }));
+  assert.deepEqual((await loadModelDir(out)).params.tensors, model.params.tensors);
+});
