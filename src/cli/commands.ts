@@ -3,6 +3,7 @@
 
 import type { Command } from "commander";
 import { registerConvert } from "./convert.ts";
+import { registerGenerate } from "./generate.ts";
 import { registerIfeval } from "./ifeval.ts";
 import { registerInitModel } from "./init-model.ts";
 import { registerStats } from "./stats.ts";
@@ -14,4 +15,5 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerConvert,
   registerInitModel,
   registerIfeval,
+  registerGenerate,
 ];
