@@ -2,18 +2,25 @@
 // Add a command by writing `src/cli/<name>.ts` exporting `register<Name>` and listing it here.
 
 import type { Command } from "commander";
+import { registerBenchTrain } from "./bench-train.ts";
 import { registerConvert } from "./convert.ts";
+import { registerCompare, registerEval } from "./eval.ts";
 import { registerGenerate } from "./generate.ts";
 import { registerIfeval } from "./ifeval.ts";
 import { registerInitModel } from "./init-model.ts";
 import { registerStats } from "./stats.ts";
+import { registerTrain } from "./train.ts";
 
 export type RegisterCommand = (program: Command) => void;
 
 export const COMMANDS: readonly RegisterCommand[] = [
+  registerEval,
+  registerCompare,
   registerStats,
   registerConvert,
   registerInitModel,
   registerIfeval,
   registerGenerate,
+  registerBenchTrain,
+  registerTrain,
 ];

@@ -25,6 +25,22 @@ export { type CreateModelOptions, createModel, SPECIAL_TOKENS } from "./create.t
 export { loadModelConfig, loadModelDir, type ModelDir, SIDE_FILES, type SideFile, saveModelDir } from "./hfdir.ts";
 export { initParams, makeRng } from "./init.ts";
 export {
+  type BatchInputs,
+  batchFeeds,
+  batchInputs,
+  causalBias,
+  forward,
+  hidden,
+  iopoLossGraph,
+  llamaInputs,
+  type ParamNodes,
+  paramFeeds,
+  paramInputs,
+  ropeTables,
+  type ScoredSequence,
+  sequenceLogps,
+} from "./llama.ts";
+export {
   allocateParams,
   countParams,
   getParam,

@@ -1,4 +1,33 @@
 // Public surface of src/train.
+
+export {
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_VERSION,
+  checkpointDir,
+  latestCheckpoint,
+  loadCheckpoint,
+  type Manifest,
+  paramTableHash,
+  saveCheckpoint,
+  type TrainerState,
+} from "./checkpoint.ts";
+export {
+  chatEncoder,
+  type Encoder,
+  inferMaxLen,
+  loadRecords,
+  type RecordTexts,
+  type TokenizedRecord,
+  type TruncationReport,
+  tokenizedFromIds,
+  tokenizeRecords,
+} from "./collate.ts";
+export { defaultRefCache, lossOf, scheduleOf, type TrainConfig, TrainConfigSchema, totalSteps } from "./config.ts";
 export { Dual, logSigmoid } from "./dual.ts";
 export * from "./losses.ts";
+export { type GraphLoss, graphLoss, type MicroBatch, TrainPrograms } from "./program.ts";
+export { RefCache, type RefStats, sequenceKey, weightsHash } from "./refcache.ts";
+export { type RngState, TrainRng } from "./rng.ts";
+export { runTraining, truncationLine } from "./run.ts";
 export * from "./schedule.ts";
+export { type StepMetrics, type TrainLogger, type TrainResult, train } from "./trainer.ts";

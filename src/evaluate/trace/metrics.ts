@@ -92,3 +92,26 @@ export function traceScores(judged: Iterable<Judged>): TraceScores {
   s.by_count = Object.fromEntries(Object.entries(s.by_count).sort((a, b) => Number(a[0]) - Number(b[0])));
   return s;
 }
+
+// ---- printing ----
+
+const pct = (r: Ratio) => (r.accuracy === null ? "   -  " : `${(100 * r.accuracy).toFixed(1).padStart(5)}%`);
+
+/** A readable table: IF-S, IF-M, overall, constraint level, then per count and per dimension. */
+export function formatTraceScores(s: TraceScores, title: string): string {
+  const rows = [title];
+  const line = (k: string, r: Ratio) => rows.push(`  ${k.padEnd(52)} ${pct(r)}  (${r.correct}/${r.total})`);
+  line("IF-S (one constraint, every constraint scored 10)", s.if_s);
+  line("IF-M (two or more constraints, all scored 10)", s.if_m);
+  line("all items", s.overall);
+  line("constraint level", s.constraint_level);
+  rows.push("", "  by constraint count");
+  for (const [k, r] of Object.entries(s.by_count)) line(`    ${k}`, r);
+  rows.push("", "  by dimension (constraint level)");
+  for (const [k, r] of Object.entries(s.by_dimension).sort((a, b) => b[1].total - a[1].total)) line(`    ${k}`, r);
+  rows.push(
+    "",
+    `  judge failures: ${s.judge_failures.count}${s.judge_failures.count ? ` (ids ${s.judge_failures.ids.slice(0, 20).join(", ")}${s.judge_failures.count > 20 ? ", …" : ""})` : ""}`,
+  );
+  return rows.join("\n");
+}

@@ -1,0 +1,114 @@
+// `iopo train`: SFT, DPO and IOPO (and the paper's variants) on a Hugging Face model directory. Flags are generated
+// from TrainConfigSchema (one spelling of every option); precedence: defaults < --config file < flags. Wiring only:
+// the work is in src/train.
+
+import type { Command } from "commander";
+import { z } from "zod";
+import { ConfigError } from "../errors.ts";
+import { readJsonFile } from "../io/index.ts";
+import { LOSS_NAMES, runTraining, type StepMetrics, TrainConfigSchema, type TrainLogger } from "../train/index.ts";
+
+// ---- helpers ----
+
+const flag = (key: string) => key.replace(/_/g, "-");
+const camel = (key: string) => key.replace(/_(\w)/g, (_, ch: string) => ch.toUpperCase());
+
+/** The schema type under optional/default wrappers. */
+function inner(t: z.ZodType): z.ZodType {
+  let cur = t;
+  while (cur instanceof z.ZodDefault || cur instanceof z.ZodOptional) cur = cur.unwrap() as z.ZodType;
+  return cur;
+}
+
+function parseFlags(raw: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(TrainConfigSchema.shape)) {
+    const v = raw[camel(key)];
+    if (v === undefined) continue;
+    if (inner(schema as z.ZodType) instanceof z.ZodNumber) {
+      const n = Number(v);
+      if (typeof v !== "string" || v.trim() === "" || !Number.isFinite(n))
+        throw new ConfigError(`--${flag(key)} must be a number`, { field: key, got: JSON.stringify(v) });
+      out[key] = n;
+    } else out[key] = v;
+  }
+  return out;
+}
+
+const fmt = (x: number | undefined, d = 4) => (x === undefined ? "-" : x.toFixed(d));
+const clock = (s: number) => {
+  const t = Math.max(0, Math.round(s));
+  return `${Math.floor(t / 3600)}:${String(Math.floor((t % 3600) / 60)).padStart(2, "0")}:${String(t % 60).padStart(2, "0")}`;
+};
+
+/** The terminal progress line: step, loss, margins, accuracy, tokens/s, ETA. */
+export function progressLine(m: StepMetrics, total: number, etaS: number): string {
+  const margins =
+    m["rewards/output_margin"] !== undefined
+      ? `out ${fmt(m["rewards/output_margin"])} in ${fmt(m["rewards/input_margin"])}`
+      : `margin ${fmt(m["rewards/margins"])}`;
+  const acc = m["rewards/accuracies"] !== undefined ? ` acc ${fmt(m["rewards/accuracies"], 2)}` : "";
+  return `step ${m.step}/${total} loss ${fmt(m.loss)} ${m["rewards/margins"] === undefined ? "" : `${margins}${acc} `}lr ${m.lr!.toExponential(2)} | ${Math.round(m.tokens_per_s!)} tok/s | ETA ${clock(etaS)}`;
+}
+
+function consoleLogger(json: boolean): TrainLogger {
+  const tty = process.stderr.isTTY && !json;
+  let lastPlain = 0;
+  return {
+    info: (line) => process.stderr.write(`${tty ? "\r\x1b[K" : ""}${line}\n`),
+    step: (m, total, eta) => {
+      const line = progressLine(m, total, eta);
+      if (tty) process.stderr.write(`\r\x1b[K${line}`);
+      else if (m.step === total || Date.now() - lastPlain > 10_000 || m.step === 1) {
+        lastPlain = Date.now();
+        process.stderr.write(`${line}\n`);
+      }
+    },
+  };
+}
+
+// ---- exports ----
+
+export function registerTrain(program: Command): void {
+  const cmd = program
+    .command("train")
+    .description(`train a model: ${LOSS_NAMES.join(" | ")} (checkpoints, metrics.jsonl and train_config.json in --out)`)
+    .option("--config <file>", "JSON file of options (snake_case keys); flags override it")
+    .option("--json", "print one JSON summary object at the end");
+  for (const [key, schema] of Object.entries(TrainConfigSchema.shape)) {
+    const t = inner(schema as z.ZodType);
+    const desc = (schema as z.ZodType).description ?? "";
+    const def = schema instanceof z.ZodDefault ? ` (default ${JSON.stringify(schema.parse(undefined))})` : "";
+    if (t instanceof z.ZodBoolean) cmd.option(`--${flag(key)}`, desc);
+    else cmd.option(`--${flag(key)} <${t instanceof z.ZodNumber ? "n" : "value"}>`, `${desc}${def}`);
+  }
+  cmd.addHelpText(
+    "after",
+    "\nExamples:\n" +
+      "  iopo train --method iopo --model models/sft --data groups.jsonl --out runs/iopo --lr 5e-6 --epochs 3\n" +
+      "  iopo train --method dpo --model models/sft --data pairs.jsonl --out runs/dpo --batch 2 --accum 4\n" +
+      "  iopo train --method iopo --model models/sft --data groups.jsonl --out runs/iopo --resume",
+  );
+  cmd.action(async (raw: Record<string, unknown>) => {
+    const file = raw.config ? await readJsonFile(String(raw.config), z.record(z.string(), z.unknown())) : {};
+    const parsed = TrainConfigSchema.safeParse({ ...file, ...parseFlags(raw) });
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new ConfigError(`bad option --${flag(String(issue.path[0] ?? ""))}: ${issue.message}`, {
+        field: issue.path.join("."),
+        path: raw.config ? String(raw.config) : undefined,
+      });
+    }
+    const json = Boolean(raw.json);
+    const r = await runTraining(parsed.data, consoleLogger(json));
+    const summary = {
+      steps: r.steps,
+      checkpoint: r.checkpoint,
+      reference: r.ref,
+      truncation: r.truncation,
+      last: r.last,
+    };
+    if (json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+    else process.stderr.write(`\ndone: ${r.steps} steps; final checkpoint ${r.checkpoint}\n`);
+  });
+}

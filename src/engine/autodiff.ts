@@ -1,0 +1,101 @@
+// Reverse-mode autodiff over the active graph. The walker does the shared work once: it visits only nodes on a
+// path from the inputs to the outputs, stops at StopGradient, sums fan-in, and sums broadcast gradients back to
+// each input's shape. Rules (in the op files) never handle broadcasting. Does not simplify the backward graph.
+
+import { IopoError, ShapeError } from "../errors.ts";
+import { add } from "./elementwise.ts";
+import { currentGraph, describeNode, type Node } from "./graph.ts";
+import { constant } from "./opdef.ts";
+import { isOpName, VJP_RULES } from "./ops.ts";
+import { reduceSum } from "./reduce.ts";
+import { reshape, zeros } from "./shape.ts";
+import { dimEq, formatShape, isStatic, numel, type Shape } from "./shapes.ts";
+
+// ---- helpers ----
+
+/** Sum a gradient of a broadcast result back to the shape of the input it came from. */
+function sumTo(g: Node, shape: Shape): Node {
+  const lead = g.shape.length - shape.length;
+  const axes: number[] = [];
+  g.shape.forEach((d, i) => {
+    if (i < lead || (shape[i - lead] === 1 && d !== 1)) axes.push(i);
+    else if (!dimEq(d, shape[i - lead]))
+      throw new ShapeError(`gradient of shape ${formatShape(g.shape)} does not broadcast from ${formatShape(shape)}`);
+  });
+  return reshape(axes.length ? reduceSum(g, axes, true) : g, shape);
+}
+
+// ---- exports ----
+
+/**
+ * Gradients of `outputs` (with cotangents `seeds`) with respect to `wrt`, appended to the active graph.
+ * Inputs that the outputs do not depend on get zeros.
+ */
+export function gradients(outputs: readonly Node[], seeds: readonly Node[], wrt: readonly Node[]): Node[] {
+  const g = currentGraph();
+  const last = Math.max(...outputs.map((o) => o.id));
+  // Forward reachability from wrt: only these nodes can carry a gradient to wrt.
+  const wanted = new Set(wrt.map((w) => w.id));
+  const reach = new Uint8Array(last + 1);
+  for (let id = 0; id <= last; id++) {
+    const n = g.nodes[id];
+    reach[id] = wanted.has(id) || (n.op !== "StopGradient" && n.inputs.some((i) => reach[i])) ? 1 : 0;
+  }
+  const grads = new Map<number, Node>();
+  const accumulate = (id: number, d: Node) => {
+    const prev = grads.get(id);
+    grads.set(id, prev ? add(prev, d) : d);
+  };
+  outputs.forEach((o, i) => {
+    if (!dimEq(numel(seeds[i].shape), numel(o.shape)) || seeds[i].dtype !== o.dtype)
+      throw new ShapeError(`cotangent for ${describeNode(o)} has the wrong shape`, {
+        expected: formatShape(o.shape),
+        got: `${seeds[i].dtype}${formatShape(seeds[i].shape)}`,
+      });
+    accumulate(o.id, reshape(seeds[i], o.shape));
+  });
+  const saved = g.scopes.splice(0);
+  try {
+    for (let id = last; id >= 0; id--) {
+      const d = grads.get(id);
+      if (!d || !reach[id] || (wanted.has(id) && g.nodes[id].op === "Input")) continue;
+      const n = g.nodes[id];
+      if (!isOpName(n.op))
+        throw new IopoError(`no gradient rule for op ${n.op}`, { path: n.site, expected: "an op listed in VJP_RULES" });
+      g.scopes.push(`grad.${n.name.replace("/", ".")}`);
+      const gs = VJP_RULES[n.op](d, n);
+      g.scopes.pop();
+      if (gs.length !== n.inputs.length)
+        throw new IopoError(`gradient rule for ${n.op} returned ${gs.length} gradients for ${n.inputs.length} inputs`, {
+          path: n.site,
+        });
+      gs.forEach((gi, i) => {
+        const x = g.nodes[n.inputs[i]];
+        if (gi && reach[x.id]) accumulate(x.id, sumTo(gi, x.shape));
+      });
+    }
+  } finally {
+    g.scopes.splice(0, g.scopes.length, ...saved);
+  }
+  return wrt.map((w) => grads.get(w.id) ?? zeros(w.shape, w.dtype));
+}
+
+/** `vjp(f, inputs)` → `[out, pullback]`; `pullback(dout)` gives one gradient per input. */
+export function vjp(f: (...xs: Node[]) => Node, inputs: readonly Node[]): [Node, (dout: Node) => Node[]] {
+  const out = f(...inputs);
+  return [out, (dout) => gradients([out], [dout], inputs)];
+}
+
+/** `grad(f)(...xs)` → gradients of the scalar `f(...xs)` with respect to each x (seeded with one). */
+export function grad(f: (...xs: Node[]) => Node): (...xs: Node[]) => Node[] {
+  return (...xs) => {
+    const out = f(...xs);
+    if (!isStatic(out.shape) || numel(out.shape) !== 1)
+      throw new ShapeError("grad needs a scalar output", {
+        expected: "a tensor with one element",
+        got: `${describeNode(out)}`,
+        hint: "reduce the output (reduceSum/reduceMean) or use vjp() with a cotangent",
+      });
+    return gradients([out], [constant([1], out.shape as number[], out.dtype)], xs);
+  };
+}

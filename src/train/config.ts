@@ -1,0 +1,94 @@
+// The training run's configuration: one zod schema with every option's meaning and default, spelled once; the CLI
+// flags, the saved `train_config.json` and the docs table follow it. Precedence: defaults < --config file < flags.
+
+import os from "node:os";
+import { join } from "node:path";
+import { z } from "zod";
+import { FORMS, LOSS_NAMES, type LossName, type LossParams, lossParams } from "./losses.ts";
+import type { Schedule } from "./schedule.ts";
+
+// ---- exports ----
+
+/** Default reference-log-prob cache: $IOPO_CACHE or ~/.cache/iopo, then ref-logps/. */
+export function defaultRefCache(): string {
+  return join(process.env.IOPO_CACHE ?? join(os.homedir(), ".cache", "iopo"), "ref-logps");
+}
+
+export const TrainConfigSchema = z.strictObject({
+  method: z
+    .enum(LOSS_NAMES as [LossName, ...LossName[]])
+    .describe("Training method: the loss (sft, dpo, iopo, iopo-star, iopo-no-input, iopo-no-output)."),
+  model: z
+    .string()
+    .min(1)
+    .describe("Starting model: a Hugging Face directory (config.json, model.safetensors, tokenizer.json)."),
+  data: z.string().min(1).describe("Training data: groups / pairs / sft JSONL, LLaMA-Factory or TRL files."),
+  out: z.string().min(1).describe("Run directory: checkpoints, metrics.jsonl, train_config.json."),
+  ref: z.string().optional().describe("Reference model directory; default the starting model."),
+  format: z.string().optional().describe("Data format; default detected from the first record."),
+  lr: z.number().positive().default(5e-6).describe("Peak learning rate."),
+  epochs: z.number().int().positive().default(3).describe("Passes over the data (ignored when max_steps is set)."),
+  max_steps: z.number().int().nonnegative().default(0).describe("Optimizer steps; 0 = epochs × steps per epoch."),
+  stop_at: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(0)
+    .describe("Stop (with a checkpoint) after this step without changing the schedule; 0 = run to the end."),
+  batch: z.number().int().positive().default(1).describe("Records per micro-batch (a group is 4 sequences, a pair 2)."),
+  accum: z.number().int().positive().default(8).describe("Micro-batches per optimizer step (gradient accumulation)."),
+  beta: z.number().positive().default(0.1).describe("β of the preference losses."),
+  form: z.enum(FORMS).default("sigmoid").describe("Preference form: sigmoid (the paper's), hinge, ipo."),
+  label_smoothing: z.number().min(0).max(0.5).default(0).describe("Conservative label smoothing ε (sigmoid only)."),
+  sft_weight: z.number().min(0).default(0).describe("γ of the SFT term on the preferred responses (0 = off)."),
+  max_len: z
+    .number()
+    .int()
+    .min(2)
+    .default(1024)
+    .describe("Longest sequence (prompt + response tokens); longer records are truncated and counted."),
+  warmup: z.number().min(0).default(0.1).describe("Warm-up: a fraction of the steps when < 1, else a number of steps."),
+  schedule: z.enum(["cosine", "linear", "constant"]).default("cosine").describe("Learning-rate shape after warm-up."),
+  weight_decay: z.number().min(0).default(0).describe("AdamW decoupled weight decay (2-D weights only)."),
+  adam_beta1: z.number().min(0).max(1).default(0.9).describe("AdamW β1 (first-moment decay)."),
+  adam_beta2: z.number().min(0).max(1).default(0.999).describe("AdamW β2 (second-moment decay)."),
+  adam_eps: z.number().positive().default(1e-8).describe("AdamW ε."),
+  clip: z.number().min(0).default(1).describe("Clip the global gradient norm to this (0 = off)."),
+  seed: z.number().int().nonnegative().default(0).describe("Seed of the data order."),
+  save_every: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(0)
+    .describe("Save a checkpoint every n steps (0 = only at the end)."),
+  resume: z.boolean().default(false).describe("Continue from the last checkpoint in --out."),
+  ref_cache: z
+    .string()
+    .optional()
+    .describe("Reference log-prob cache directory (default $IOPO_CACHE/ref-logps or ~/.cache/iopo/ref-logps)."),
+  threads: z.number().int().nonnegative().default(0).describe("ONNX Runtime threads (0 = all cores)."),
+});
+export type TrainConfig = z.infer<typeof TrainConfigSchema>;
+
+/** The loss parameters of a config. */
+export function lossOf(c: TrainConfig): LossParams {
+  if (c.method === "sft") return lossParams({ name: "sft" });
+  return lossParams({
+    name: c.method,
+    beta: c.beta,
+    form: c.form,
+    label_smoothing: c.label_smoothing,
+    sft_weight: c.sft_weight,
+  });
+}
+
+/** Steps of the run: max_steps, or epochs × ⌈records / (batch × accum)⌉. */
+export function totalSteps(c: TrainConfig, records: number): number {
+  return c.max_steps > 0 ? c.max_steps : c.epochs * Math.ceil(records / (c.batch * c.accum));
+}
+
+/** The learning-rate schedule of a config over `total` steps. */
+export function scheduleOf(c: TrainConfig, total: number): Schedule {
+  const warmup = c.warmup < 1 ? Math.round(c.warmup * total) : Math.round(c.warmup);
+  return { lr: c.lr, total_steps: total, warmup_steps: Math.min(warmup, total), decay: c.schedule, min_ratio: 0 };
+}

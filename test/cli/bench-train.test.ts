@@ -1,0 +1,62 @@
+// `iopo bench train` through the real CLI on a tiny GQA model: exits 0, prints the documented JSON keys with
+// sane values; bad shapes are a usage error (exit 2).
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { runCli } from "../helpers/cli.ts";
+
+const TINY = [
+  "--vocab",
+  "64",
+  "--hidden",
+  "16",
+  "--layers",
+  "1",
+  "--heads",
+  "2",
+  "--kv-heads",
+  "1",
+  "--intermediate",
+  "24",
+];
+
+test("bench train --json on a tiny model", async () => {
+  const r = await runCli([
+    "bench",
+    "train",
+    ...TINY,
+    "--prompt",
+    "4",
+    "--response",
+    "3",
+    "--groups",
+    "1",
+    "--steps",
+    "2",
+    "--warmup",
+    "0",
+    "--json",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  for (const key of [
+    "step_ms_median",
+    "tokens_per_s",
+    "adamw_ms_median",
+    "matmul_gflop_per_step",
+    "achieved_gflops",
+    "matmul_peak_gflops",
+    "profile_ms_by_op",
+  ])
+    assert.ok(key in out, `missing ${key}`);
+  assert.equal(out.tokens_per_step, 4 * 7);
+  assert.equal(out.step_ms.length, 2);
+  assert.ok(out.step_ms_median > 0 && out.tokens_per_s > 0);
+  assert.ok(out.profile_ms_by_op.MatMul > 0 || out.profile_ms_by_op.FusedMatMul > 0);
+});
+
+test("bench train rejects a hidden size the heads do not divide", async () => {
+  const r = await runCli(["bench", "train", "--hidden", "10", "--heads", "4", "--steps", "1"]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /bad model shape/);
+});
