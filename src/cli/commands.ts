@@ -8,6 +8,7 @@ import { registerCompare, registerEval } from "./eval.ts";
 import { registerGenerate } from "./generate.ts";
 import { registerIfeval } from "./ifeval.ts";
 import { registerInitModel } from "./init-model.ts";
+import { registerLogps } from "./logps.ts";
 import { registerStats } from "./stats.ts";
 import { registerTrain } from "./train.ts";
 
@@ -23,4 +24,5 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerGenerate,
   registerBenchTrain,
   registerTrain,
+  registerLogps,
 ];

@@ -1,0 +1,46 @@
+// `iopo logps`: the parity tool — summed response log-probs, IOPO/DPO losses and (with --grad) the gradient norms
+// of the mean IOPO loss for token-id groups, as one JSON object. Wiring only; the work is in src/train/logps.ts.
+
+import type { Command } from "commander";
+import { z } from "zod";
+import { ConfigError } from "../errors.ts";
+import { loadModelDir } from "../model/index.ts";
+import { logpsReport, readTokenGroups } from "../train/logps.ts";
+
+const Options = z.object({
+  model: z.string(),
+  ref: z.string().optional(),
+  tokens: z.string(),
+  beta: z.coerce.number({ message: "--beta must be a number" }).positive("--beta must be > 0").default(0.1),
+  grad: z.boolean().default(false),
+  json: z.boolean().default(false),
+});
+
+export function registerLogps(program: Command): void {
+  program
+    .command("logps")
+    .description("log-probs, IOPO/DPO losses and gradient norms for token-id groups (parity checks against PyTorch)")
+    .requiredOption("--model <dir>", "policy model directory (config.json + model.safetensors)")
+    .option("--ref <dir>", "reference model directory (default: the policy itself)")
+    .requiredOption("--tokens <file>", 'JSONL of {"x1":[ids],"y1":[ids],"x2":[ids],"y2":[ids]} (no chat template)')
+    .option("--beta <b>", "β of the losses (default 0.1)")
+    .option("--grad", "also the gradient of the mean IOPO loss: grad_norm and grad_norms per HF tensor")
+    .option("--json", "print JSON (the only output form; accepted for scripts)")
+    .addHelpText(
+      "after",
+      "\nExample:\n  iopo logps --model policy/ --ref reference/ --tokens tokens.jsonl --grad --json",
+    )
+    .action(async (raw: Record<string, unknown>) => {
+      const parsed = Options.safeParse(raw);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        throw new ConfigError(issue.message, { field: issue.path.join(".") || undefined });
+      }
+      const o = parsed.data;
+      const policy = await loadModelDir(o.model);
+      const reference = o.ref ? await loadModelDir(o.ref) : undefined;
+      const groups = await readTokenGroups(o.tokens);
+      const report = await logpsReport(policy, groups, { reference, beta: o.beta, grad: o.grad });
+      process.stdout.write(`${JSON.stringify(report)}\n`);
+    });
+}

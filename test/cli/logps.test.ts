@@ -1,0 +1,76 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { runCli } from "../helpers/cli.ts";
+
+const FIXTURES = fileURLToPath(new URL("../fixtures/golden/", import.meta.url));
+
+for (const name of ["qwen2-tiny", "llama-tiny"]) {
+  test(`iopo logps --grad matches the PyTorch golden values for ${name}`, async () => {
+    const dir = `${FIXTURES}${name}/`;
+    const expected = JSON.parse(readFileSync(`${dir}expected.json`, "utf8"));
+    const tol = expected.tolerances;
+    const want = expected.policy_vs_reference;
+    const r = await runCli([
+      "logps",
+      "--model",
+      `${dir}policy`,
+      "--ref",
+      `${dir}reference`,
+      "--tokens",
+      `${dir}tokens.jsonl`,
+      "--beta",
+      String(expected.beta),
+      "--grad",
+      "--json",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const got = JSON.parse(r.stdout);
+    const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
+    const worst: Record<string, number> = { lp: 0, loss: 0, grad: 0 };
+    assert.equal(got.groups.length, want.groups.length);
+    want.groups.forEach(
+      (
+        g: { lp: Record<string, number>; ref_lp: Record<string, number>; iopo_loss: number; dpo_loss: number },
+        i: number,
+      ) => {
+        for (const k of ["y1|x1", "y2|x1", "y2|x2", "y1|x2"]) {
+          worst.lp = Math.max(
+            worst.lp!,
+            rel(got.groups[i].lp[k], g.lp[k]!),
+            rel(got.groups[i].ref_lp[k], g.ref_lp[k]!),
+          );
+        }
+        worst.loss = Math.max(
+          worst.loss!,
+          Math.abs(got.groups[i].iopo_loss - g.iopo_loss),
+          Math.abs(got.groups[i].dpo_loss - g.dpo_loss),
+        );
+      },
+    );
+    worst.loss = Math.max(worst.loss!, Math.abs(got.mean_iopo_loss - want.mean_iopo_loss));
+    for (const [key, norm] of Object.entries(want.grad_norms as Record<string, number>)) {
+      assert.ok(key in got.grad_norms, `missing gradient for ${key}`);
+      worst.grad = Math.max(worst.grad!, rel(got.grad_norms[key], norm));
+    }
+    assert.equal(Object.keys(got.grad_norms).length, Object.keys(want.grad_norms).length);
+    console.log(
+      `${name}: max rel lp ${worst.lp!.toExponential(2)}, max abs loss ${worst.loss!.toExponential(2)}, max rel grad norm ${worst.grad!.toExponential(2)}`,
+    );
+    assert.ok(worst.lp! <= tol.lp_rel, `log-probs off by ${worst.lp}`);
+    assert.ok(worst.loss! <= tol.loss_abs, `losses off by ${worst.loss}`);
+    assert.ok(worst.grad! <= tol.grad_norm_rel, `gradient norms off by ${worst.grad}`);
+    assert.ok(rel(got.grad_norm, want.grad_norm) <= tol.grad_norm_rel);
+  });
+}
+
+test("iopo logps without --ref uses the policy as reference: every loss is ln 2", async () => {
+  const dir = `${FIXTURES}llama-tiny/`;
+  const r = await runCli(["logps", "--model", `${dir}reference`, "--tokens", `${dir}tokens.jsonl`, "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  const got = JSON.parse(r.stdout);
+  for (const g of got.groups)
+    assert.ok(Math.abs(g.iopo_loss - Math.LN2) < 1e-12 && Math.abs(g.dpo_loss - Math.LN2) < 1e-12);
+  assert.equal(got.grad_norms, undefined);
+});
