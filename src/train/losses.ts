@@ -97,94 +97,79 @@ const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
 // ---- the family ----
 
-/** IOPO-family margin z from ρ = [a, b, c, d] = [y1|x1, y2|x1, y2|x2, y1|x2]. */
-const IOPO_MARGINS = {
-  // Eq. (IOPO): Π1 = 2a − b − d, Π2 = 2c − d − b, z = ½(Π1 + Π2).
-  iopo: ([a, b, c, d]: Dual[]) => a!.scale(2).sub(b!).sub(d!).add(c!.scale(2).sub(d!).sub(b!)).scale(0.5),
-  // Appendix E, IOPO*: Π1 only.
-  "iopo-star": ([a, b, , d]: Dual[]) => a!.scale(2).sub(b!).sub(d!),
-  // Ablation "w/o input preference": the output preference for x1, a − b.
-  "iopo-no-input": ([a, b]: Dual[]) => a!.sub(b!),
-  // Ablation "w/o output preference": the input preference for y1, a − d.
-  "iopo-no-output": ([a, , , d]: Dual[]) => a!.sub(d!),
-} as const;
+/**
+ * Every preference method is z = Σ_s w_s·ρ_s over its record's sequences (SEQUENCE_ORDER), then a form.
+ * IOPO family, ρ = [a, b, c, d] = [y1|x1, y2|x1, y2|x2, y1|x2]:
+ *   iopo            ½(Π1 + Π2) with Π1 = 2a − b − d, Π2 = 2c − d − b   →  a − b + c − d
+ *   iopo-star       Π1 only (Appendix E)                                →  2a − b − d
+ *   iopo-no-input   "w/o input preference": output preference for x1  →  a − b
+ *   iopo-no-output  "w/o output preference": input preference for y1  →  a − d
+ * DPO, ρ = [chosen, rejected]: z = ρ(y_w|x) − ρ(y_l|x). The SFT term covers the preferred responses (`sft`).
+ * The training graph (program.ts) uses these same weights.
+ */
+export const LOSSES = {
+  iopo: { kind: "group", margin: [1, -1, 1, -1], sft: [0, 2] },
+  "iopo-star": { kind: "group", margin: [2, -1, 0, -1], sft: [0, 2] },
+  "iopo-no-input": { kind: "group", margin: [1, -1, 0, 0], sft: [0, 2] },
+  "iopo-no-output": { kind: "group", margin: [1, 0, 0, -1], sft: [0, 2] },
+  dpo: { kind: "pair", margin: [1, -1], sft: [0] },
+  sft: { kind: "example", margin: null, sft: [0] },
+} as const satisfies Record<
+  LossParams["name"],
+  { kind: RecordKind; margin: readonly number[] | null; sft: readonly number[] }
+>;
 
-function iopoFamily(r: RecordLogps, p: PrefParams & { name: keyof typeof IOPO_MARGINS }): LossResult {
-  const { lp, rho } = inputs(r);
-  const zm = IOPO_MARGINS[p.name](rho);
-  let loss = preference(zm, p);
-  if (p.sft_weight) loss = loss.add(sftTerm(lp, r, [0, 2], p.sft_weight));
-  const [a, b, c, d] = rho.map((x) => x.v) as [number, number, number, number];
-  const out = p.beta * ((a - b + (c - d)) / 2); // output preference: right response for each input
-  const inp = p.beta * ((a - d + (c - b)) / 2); // input preference: right input for each response
+function groupMetrics(r: RecordLogps, rho: readonly number[], z: number, beta: number): Record<string, number> {
+  const [a, b, c, d] = rho as [number, number, number, number];
+  const out = beta * ((a - b + (c - d)) / 2); // output preference: the right response for each input
+  const inp = beta * ((a - d + (c - b)) / 2); // input preference: the right input for each response
   return {
-    loss: loss.v,
-    dlogp: loss.g,
-    metrics: {
-      "rewards/y1x1": p.beta * a,
-      "rewards/y2x1": p.beta * b,
-      "rewards/y2x2": p.beta * c,
-      "rewards/y1x2": p.beta * d,
-      "rewards/margins": p.beta * zm.v,
-      "rewards/output_margin": out,
-      "rewards/input_margin": inp,
-      "rewards/accuracies": zm.v > 0 ? 1 : 0,
-      "rewards/output_accuracies": out > 0 ? 1 : 0,
-      "rewards/input_accuracies": inp > 0 ? 1 : 0,
-      "rewards/implied_preference": sigmoid(p.beta * zm.v),
-      "logps/y1x1": r.logp[0]!,
-      "logps/y2x1": r.logp[1]!,
-      "logps/y2x2": r.logp[2]!,
-      "logps/y1x2": r.logp[3]!,
-    },
+    "rewards/y1x1": beta * a,
+    "rewards/y2x1": beta * b,
+    "rewards/y2x2": beta * c,
+    "rewards/y1x2": beta * d,
+    "rewards/margins": beta * z,
+    "rewards/output_margin": out,
+    "rewards/input_margin": inp,
+    "rewards/accuracies": z > 0 ? 1 : 0,
+    "rewards/output_accuracies": out > 0 ? 1 : 0,
+    "rewards/input_accuracies": inp > 0 ? 1 : 0,
+    "rewards/implied_preference": sigmoid(beta * z),
+    "logps/y1x1": r.logp[0]!,
+    "logps/y2x1": r.logp[1]!,
+    "logps/y2x2": r.logp[2]!,
+    "logps/y1x2": r.logp[3]!,
   };
 }
 
-function dpo(r: RecordLogps, p: PrefParams): LossResult {
-  const { lp, rho } = inputs(r);
-  const zm = rho[0]!.sub(rho[1]!); // DPO: z = ρ(y_w|x) − ρ(y_l|x)
-  let loss = preference(zm, p);
-  if (p.sft_weight) loss = loss.add(sftTerm(lp, r, [0], p.sft_weight));
+function pairMetrics(r: RecordLogps, rho: readonly number[], z: number, beta: number): Record<string, number> {
   return {
-    loss: loss.v,
-    dlogp: loss.g,
-    metrics: {
-      "rewards/chosen": p.beta * rho[0]!.v,
-      "rewards/rejected": p.beta * rho[1]!.v,
-      "rewards/margins": p.beta * zm.v,
-      "rewards/accuracies": zm.v > 0 ? 1 : 0,
-      "logps/chosen": r.logp[0]!,
-      "logps/rejected": r.logp[1]!,
-    },
+    "rewards/chosen": beta * rho[0]!,
+    "rewards/rejected": beta * rho[1]!,
+    "rewards/margins": beta * z,
+    "rewards/accuracies": z > 0 ? 1 : 0,
+    "logps/chosen": r.logp[0]!,
+    "logps/rejected": r.logp[1]!,
   };
+}
+
+/** A preference loss: z = Σ w·ρ, its form, the optional SFT term; TRL-style metrics. */
+function preferenceLoss(r: RecordLogps, p: PrefParams): LossResult {
+  const spec = LOSSES[p.name];
+  const { lp, rho } = inputs(r);
+  let zm = Dual.constant(0, lp.length);
+  spec.margin.forEach((w, i) => (zm = w ? zm.add(rho[i]!.scale(w)) : zm));
+  let loss = preference(zm, p);
+  if (p.sft_weight) loss = loss.add(sftTerm(lp, r, spec.sft, p.sft_weight));
+  const rv = rho.map((x) => x.v);
+  const metrics = spec.kind === "group" ? groupMetrics(r, rv, zm.v, p.beta) : pairMetrics(r, rv, zm.v, p.beta);
+  return { loss: loss.v, dlogp: loss.g, metrics };
 }
 
 /** SFT: the record's summed NLL; the trainer divides by the batch's response tokens (mean token NLL). */
 function sft(r: RecordLogps): LossResult {
   return { loss: -r.logp[0]!, dlogp: Float64Array.of(-1), metrics: { "logps/y": r.logp[0]!, tokens: r.tokens[0]! } };
 }
-
-/** The registry: loss name → record kind it trains on and its function. */
-export const LOSSES = {
-  iopo: { kind: "group", fn: (r: RecordLogps, p: LossParams) => iopoFamily(r, p as PrefParams & { name: "iopo" }) },
-  "iopo-star": {
-    kind: "group",
-    fn: (r: RecordLogps, p: LossParams) => iopoFamily(r, p as PrefParams & { name: "iopo-star" }),
-  },
-  "iopo-no-input": {
-    kind: "group",
-    fn: (r: RecordLogps, p: LossParams) => iopoFamily(r, p as PrefParams & { name: "iopo-no-input" }),
-  },
-  "iopo-no-output": {
-    kind: "group",
-    fn: (r: RecordLogps, p: LossParams) => iopoFamily(r, p as PrefParams & { name: "iopo-no-output" }),
-  },
-  dpo: { kind: "pair", fn: (r: RecordLogps, p: LossParams) => dpo(r, p as PrefParams) },
-  sft: { kind: "example", fn: (r: RecordLogps) => sft(r) },
-} as const satisfies Record<
-  LossParams["name"],
-  { kind: RecordKind; fn: (r: RecordLogps, p: LossParams) => LossResult }
->;
 
 export type LossName = keyof typeof LOSSES;
 export const LOSS_NAMES = Object.keys(LOSSES) as LossName[];
@@ -196,5 +181,5 @@ export function lossParams(input: { name: string } & Record<string, unknown>): L
 
 /** Evaluate a loss for one record. */
 export function computeLoss(r: RecordLogps, p: LossParams): LossResult {
-  return LOSSES[p.name].fn(r, p);
+  return p.name === "sft" ? sft(r) : preferenceLoss(r, p);
 }

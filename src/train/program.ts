@@ -43,16 +43,6 @@ export interface StepOutput {
 
 // ---- helpers ----
 
-/** Margin weights of each method on ρ in SEQUENCE_ORDER (DESIGN.md, "The IOPO objective"). */
-const MARGINS: Record<LossParams["name"], readonly number[] | null> = {
-  iopo: [1, -1, 1, -1], // z = ½(Π1 + Π2) = a − b + c − d
-  "iopo-star": [2, -1, 0, -1], // Π1 = 2a − b − d
-  "iopo-no-input": [1, -1, 0, 0], // a − b
-  "iopo-no-output": [1, 0, 0, -1], // a − d
-  dpo: [1, -1], // ρ(chosen) − ρ(rejected)
-  sft: null,
-};
-
 /** log σ(x) = −(max(−x, 0) + log(1 + exp(−|x|))), stable for large |x|. */
 function logSigmoid(x: E.Node): E.Node {
   const absx = E.maximum(x, E.neg(x));
@@ -77,7 +67,7 @@ function preference(z: E.Node, l: GraphLoss): E.Node {
 export function graphLoss(p: LossParams): GraphLoss {
   const S = SEQUENCE_ORDER[LOSSES[p.name].kind].length;
   if (p.name === "sft") return { S, margin: null, form: "sigmoid", beta: 1, labelSmoothing: 0 };
-  return { S, margin: MARGINS[p.name], form: p.form, beta: p.beta, labelSmoothing: p.label_smoothing };
+  return { S, margin: LOSSES[p.name].margin, form: p.form, beta: p.beta, labelSmoothing: p.label_smoothing };
 }
 
 /** Training and scoring programs for one model config and loss. */
