@@ -7,16 +7,14 @@ import { z } from "zod";
 import { ConfigError } from "../errors.ts";
 import { readJsonFile } from "../io/jsonl.ts";
 import {
-  type ChatProvider,
   createProgress,
   formatReport,
-  GgufProvider,
-  OpenAIProvider,
   PriceTableSchema,
   RequestEngine,
   ResponseCache,
   runGenerateJob,
 } from "../llm/index.ts";
+import { openProviders } from "./backend.ts";
 
 // ---- types ----
 
@@ -36,6 +34,7 @@ const GenerateConfigSchema = z
     out: z.string(),
     baseUrl: z.array(z.string()).default([]),
     gguf: z.string().optional(),
+    modelDir: z.string().optional(),
     model: z.string().optional(),
     apiKeyEnv: z.string().optional(),
     concurrency: num("concurrency").pipe(z.number().int().min(1)).optional(),
@@ -65,29 +64,7 @@ function parseConfig(raw: unknown): GenerateConfig {
     throw new ConfigError(issue.message, { field: issue.path.join(".") || undefined });
   }
   const c = parsed.data;
-  if (c.baseUrl.length > 0 === (c.gguf !== undefined))
-    throw new ConfigError("give exactly one back end", {
-      expected: "--base-url <url> (repeatable) or --gguf <file>",
-      got: c.gguf !== undefined ? "both" : "neither",
-    });
-  if (c.baseUrl.length > 0 && !c.model)
-    throw new ConfigError("--model is required with --base-url", { expected: "--model <name the server knows>" });
   return c;
-}
-
-async function buildProviders(c: GenerateConfig): Promise<ChatProvider[]> {
-  if (c.gguf !== undefined) {
-    return [await GgufProvider.open({ path: c.gguf, model: c.model, concurrency: c.concurrency ?? 1 })];
-  }
-  return c.baseUrl.map(
-    (url) =>
-      new OpenAIProvider({
-        baseURL: url,
-        model: c.model!,
-        apiKeyEnv: c.apiKeyEnv,
-        maxSockets: c.concurrency ?? 8,
-      }),
-  );
 }
 
 // ---- exports ----
@@ -100,6 +77,7 @@ export function registerGenerate(program: Command): void {
     .requiredOption("--out <file>", "output JSONL: {id, text, usage, finish, attempts} or {id, error}, input order")
     .option("--base-url <url>", "OpenAI-compatible base URL incl. /v1 (repeat for several endpoints)", collect, [])
     .option("--gguf <file>", "local GGUF model file (instead of --base-url)")
+    .option("--model-dir <dir>", "model directory trained by iopo (instead of --base-url)")
     .option("--model <name>", "model name (required with --base-url; default for --gguf: file name)")
     .option("--api-key-env <VAR>", "name of the environment variable holding the API key (never the key itself)")
     .option("--concurrency <n>", "requests in flight per endpoint (default 8; 1 for --gguf)")
@@ -124,7 +102,7 @@ export function registerGenerate(program: Command): void {
       const effective = { ...c, cache: cachePath, stats: statsPath };
       process.stderr.write(`iopo generate: config ${JSON.stringify(effective)}\n`);
 
-      const providers = await buildProviders(c);
+      const providers = await openProviders(c, "", c.concurrency ?? 8);
       const cache = ResponseCache.open(cachePath);
       if (c.retryFailed) process.stderr.write(`iopo generate: cleared ${cache.clearFailures()} recorded failure(s)\n`);
       const stop = new AbortController();
@@ -144,7 +122,7 @@ export function registerGenerate(program: Command): void {
       try {
         const engine = new RequestEngine({
           endpoints: providers,
-          concurrency: c.concurrency ?? (c.gguf ? 1 : 8),
+          concurrency: providers[0]!.kind === "openai" ? (c.concurrency ?? 8) : 1,
           timeoutMs: c.timeoutMs,
           maxAttempts: c.maxAttempts,
           cache,
