@@ -51,6 +51,7 @@ export {
   paramsFromTensors,
   paramTable,
 } from "./params.ts";
+export { Rng, type RngState } from "./rng.ts";
 export {
   decodeToF32,
   encodeHeader,

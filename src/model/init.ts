@@ -4,35 +4,14 @@
 
 import type { ModelConfig } from "./config.ts";
 import { allocateParams, type ModelParams, paramTable } from "./params.ts";
+import { Rng } from "./rng.ts";
 
 // ---- helpers ----
 
-/** xoshiro128** seeded through splitmix32: a small, fast, well-mixed 32-bit generator. */
+/** A uniform [0, 1) generator for a seed (the same stream as `Rng.fromSeed(seed)`). */
 export function makeRng(seed: number): () => number {
-  let x = seed >>> 0;
-  const split = () => {
-    x = (x + 0x9e3779b9) >>> 0;
-    let z = x;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return (z ^ (z >>> 16)) >>> 0;
-  };
-  let a = split();
-  let b = split();
-  let c = split();
-  let d = split();
-  return () => {
-    const m = Math.imul(b, 5);
-    const r = (Math.imul((m << 7) | (m >>> 25), 9) >>> 0) / 4294967296; // rotl(b·5, 7)·9 in [0, 1)
-    const t = b << 9;
-    c ^= a;
-    d ^= b;
-    b ^= c;
-    a ^= d;
-    c ^= t;
-    d = (d << 11) | (d >>> 21);
-    return r;
-  };
+  const rng = Rng.fromSeed(seed);
+  return () => rng.next();
 }
 
 /** Standard normal samples by Box–Muller from a uniform generator (uses both outputs of each pair). */

@@ -27,7 +27,6 @@ export { Dual, logSigmoid } from "./dual.ts";
 export * from "./losses.ts";
 export { type GraphLoss, graphLoss, type MicroBatch, TrainPrograms } from "./program.ts";
 export { RefCache, type RefStats, sequenceKey, weightsHash } from "./refcache.ts";
-export { type RngState, TrainRng } from "./rng.ts";
 export { runTraining, truncationLine } from "./run.ts";
 export * from "./schedule.ts";
 export { type StepMetrics, type TrainLogger, type TrainResult, train } from "./trainer.ts";

@@ -8,13 +8,13 @@ import { AdamW } from "../engine/index.ts";
 import { ConfigError, IopoError } from "../errors.ts";
 import type { ModelDir } from "../model/index.ts";
 import { loadModelDir } from "../model/index.ts";
+import { Rng } from "../model/rng.ts";
 import { latestCheckpoint, loadCheckpoint, saveCheckpoint, type TrainerState } from "./checkpoint.ts";
 import type { TokenizedRecord } from "./collate.ts";
 import { defaultRefCache, lossOf, scheduleOf, type TrainConfig, totalSteps } from "./config.ts";
 import { computeLoss, type LossParams } from "./losses.ts";
 import { graphLoss, type MicroBatch, TrainPrograms } from "./program.ts";
 import { RefCache, type RefStats, weightsHash } from "./refcache.ts";
-import { TrainRng } from "./rng.ts";
 import { learningRate } from "./schedule.ts";
 
 // ---- types ----
@@ -52,7 +52,7 @@ export interface TrainResult {
 const PREFERRED: Record<number, readonly number[]> = { 4: [0, 2], 2: [0], 1: [0] };
 
 /** The next optimizer step's records: up to batch·accum from this epoch's order (a new epoch reshuffles). */
-function nextChunk(st: TrainerState, n: number, per: number, rng: TrainRng): number[] {
+function nextChunk(st: TrainerState, n: number, per: number, rng: Rng): number[] {
   if (st.cursor >= st.order.length) {
     st.epoch += 1;
     st.order = rng.permutation(n);
@@ -150,7 +150,7 @@ export async function train(inp: RunInputs): Promise<TrainResult> {
         weightDecay: c.weight_decay,
       },
     );
-    let rng = TrainRng.fromSeed(c.seed);
+    let rng = Rng.fromSeed(c.seed);
     let st: TrainerState = {
       step: 0,
       epoch: 0,
@@ -177,7 +177,7 @@ export async function train(inp: RunInputs): Promise<TrainResult> {
       }
       opt.t = ck.manifest.adam_t;
       st = ck.state;
-      rng = new TrainRng(st.rng);
+      rng = new Rng(st.rng);
       await trimMetrics(metricsPath, st.step);
       logger.info(`resumed from ${found} at step ${st.step}`);
     } else {

@@ -1,12 +1,12 @@
-// A seeded PRNG whose whole state is four uint32s (xoshiro128**), so a checkpoint can store it and a resumed run
-// draws the same numbers; plus a Fisher–Yates shuffle on it. Never Math.random. No I/O.
+// A seeded PRNG (xoshiro128** seeded through splitmix32) whose whole state is four uint32s, so a checkpoint can
+// store it and a resumed run draws the same numbers; plus a Fisher–Yates shuffle. Never Math.random. No I/O.
 
 // ---- exports ----
 
 /** Serializable generator state: four uint32 words. */
 export type RngState = [number, number, number, number];
 
-export class TrainRng {
+export class Rng {
   private s: RngState;
 
   constructor(state: RngState) {
@@ -14,7 +14,7 @@ export class TrainRng {
   }
 
   /** State from a seed, mixed through splitmix32 so nearby seeds give unrelated streams. */
-  static fromSeed(seed: number): TrainRng {
+  static fromSeed(seed: number): Rng {
     let x = seed >>> 0;
     const split = () => {
       x = (x + 0x9e3779b9) >>> 0;
@@ -23,7 +23,7 @@ export class TrainRng {
       z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
       return (z ^ (z >>> 16)) >>> 0;
     };
-    return new TrainRng([split(), split(), split(), split()]);
+    return new Rng([split(), split(), split(), split()]);
   }
 
   get state(): RngState {

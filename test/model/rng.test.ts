@@ -2,27 +2,27 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { TrainRng } from "../../src/train/index.ts";
+import { Rng } from "../../src/model/index.ts";
 
 test("same seed, same stream; a restored state continues the stream exactly", () => {
-  const a = TrainRng.fromSeed(7);
-  const b = TrainRng.fromSeed(7);
+  const a = Rng.fromSeed(7);
+  const b = Rng.fromSeed(7);
   const xs = Array.from({ length: 5 }, () => a.next());
   assert.deepEqual(
     xs,
     Array.from({ length: 5 }, () => b.next()),
   );
-  const c = new TrainRng(a.state);
+  const c = new Rng(a.state);
   assert.deepEqual(
     Array.from({ length: 5 }, () => c.next()),
     Array.from({ length: 5 }, () => a.next()),
   );
-  assert.notDeepEqual(TrainRng.fromSeed(8).permutation(20), TrainRng.fromSeed(7).permutation(20));
+  assert.notDeepEqual(Rng.fromSeed(8).permutation(20), Rng.fromSeed(7).permutation(20));
   assert.ok(xs.every((x) => x >= 0 && x < 1));
 });
 
 test("permutation holds every index once and is roughly uniform", () => {
-  const r = TrainRng.fromSeed(1);
+  const r = Rng.fromSeed(1);
   const first = [0, 0, 0, 0];
   for (let i = 0; i < 4000; i++) {
     const p = r.permutation(4);
