@@ -19,6 +19,7 @@ import {
   paramFeeds,
   sequenceLogps,
 } from "../model/index.ts";
+import { parseOptions } from "./util.ts";
 
 // ---- types ----
 
@@ -291,14 +292,7 @@ export function registerBenchTrain(program: Command): void {
     .option("--json", "print one JSON object")
     .addHelpText("after", "\nExample:\n  iopo bench train --steps 20 --json")
     .action(async (raw: Record<string, unknown>) => {
-      const parsed = BenchTrainOptionsSchema.safeParse(raw);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new ConfigError(`bad option --${String(issue.path[0] ?? "")}: ${issue.message}`, {
-          field: issue.path.join("."),
-        });
-      }
-      const o = parsed.data;
+      const o = parseOptions(BenchTrainOptionsSchema, raw, "bench train");
       if (o.hidden % o.heads !== 0 || o.heads % o.kvHeads !== 0)
         throw new ConfigError("bad model shape", {
           expected: "--hidden divisible by --heads, --heads by --kv-heads",

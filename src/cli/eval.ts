@@ -11,6 +11,7 @@ import { FORMATS, readJsonl } from "../io/index.ts";
 import { createProgress, type Progress, ResponseCache } from "../llm/index.ts";
 import type { Instruction } from "../schema/index.ts";
 import { addBackendOptions, backendFlags, engineFor, onStopSignals, openProviders, resumeCommand } from "./backend.ts";
+import { parseOptions } from "./util.ts";
 
 // ---- helpers ----
 
@@ -37,15 +38,6 @@ const Common = z.object({
   stripThinking: z.boolean().default(false),
   json: z.boolean().default(false),
 });
-
-function parse<S extends z.ZodType>(schema: S, raw: unknown): z.infer<S> {
-  const r = schema.safeParse(raw);
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    throw new ConfigError(issue.message, { field: issue.path.join(".") || undefined });
-  }
-  return r.data;
-}
 
 function addCommonOptions(c: Command): Command {
   return c
@@ -94,7 +86,7 @@ function registerEvalTrace(parent: Command): void {
       "    --judge-base-url https://api.openai.com/v1 --judge-model gpt-4o --judge-api-key-env OPENAI_API_KEY --out runs/trace-iopo",
   );
   c.action(async (raw: Record<string, unknown>) => {
-    const o = parse(
+    const o = parseOptions(
       Common.extend({
         data: z.string(),
         judgeTemperature: real("judge-temperature", 0, 2).default(0),
@@ -102,6 +94,7 @@ function registerEvalTrace(parent: Command): void {
         judgeConcurrency: int("judge-concurrency", 1).optional(),
       }),
       raw,
+      "eval trace",
     );
     const items: Instruction[] = [];
     for await (const item of FORMATS.trace.read(o.data, {})) {
@@ -167,7 +160,7 @@ function registerEvalIfeval(parent: Command): void {
     "\nExample:\n  iopo eval ifeval --input input_data.jsonl --base-url http://localhost:11434/v1 --model llama3.1:8b --out runs/ifeval",
   );
   c.action(async (raw: Record<string, unknown>) => {
-    const o = parse(Common.extend({ input: z.string() }), raw);
+    const o = parseOptions(Common.extend({ input: z.string() }), raw, "eval ifeval");
     const inputs: ifeval.IfevalInput[] = [];
     for await (const r of readJsonl(o.input, ifeval.IfevalInputSchema, {
       hint: "IFEval input lines are {key, prompt, instruction_id_list, kwargs}",

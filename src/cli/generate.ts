@@ -4,7 +4,6 @@
 import { basename } from "node:path";
 import type { Command } from "commander";
 import { z } from "zod";
-import { ConfigError } from "../errors.ts";
 import { readJsonFile } from "../io/jsonl.ts";
 import {
   createProgress,
@@ -15,6 +14,7 @@ import {
   runGenerateJob,
 } from "../llm/index.ts";
 import { openProviders } from "./backend.ts";
+import { parseOptions } from "./util.ts";
 
 // ---- types ----
 
@@ -53,19 +53,8 @@ const GenerateConfigSchema = z
     progressIntervalMs: num("progress-interval-ms").pipe(z.number().int().min(1)).default(10_000),
   })
   .strict();
-type GenerateConfig = z.infer<typeof GenerateConfigSchema>;
 
 // ---- helpers ----
-
-function parseConfig(raw: unknown): GenerateConfig {
-  const parsed = GenerateConfigSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ConfigError(issue.message, { field: issue.path.join(".") || undefined });
-  }
-  const c = parsed.data;
-  return c;
-}
 
 // ---- exports ----
 
@@ -95,7 +84,7 @@ export function registerGenerate(program: Command): void {
     .option("--json", "print the accounting report as JSON on stdout")
     .option("--progress-interval-ms <n>", "ms between plain progress lines when not a TTY (default 10000)")
     .action(async (raw: Record<string, unknown>) => {
-      const c = parseConfig(raw);
+      const c = parseOptions(GenerateConfigSchema, raw, "generate");
       const cachePath = c.cache ?? `${c.out}.cache.sqlite`;
       const statsPath = c.stats ?? `${c.out}.stats.json`;
       const prices = c.prices ? await readJsonFile(c.prices, PriceTableSchema) : undefined;

@@ -6,6 +6,7 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { ConfigError, DataError } from "../errors.ts";
 import { countParams, createModel, saveModelDir } from "../model/index.ts";
+import { parseOptions } from "./util.ts";
 
 const Int = (min: number) => z.coerce.number().int().min(min);
 
@@ -50,14 +51,7 @@ export function registerInitModel(program: Command): void {
       "\nExample:\n  iopo init-model --out models/tiny --vocab-from data/*.txt --hidden 128 --layers 4",
     )
     .action(async (raw: Record<string, unknown>) => {
-      const parsed = OptionsSchema.safeParse(raw);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        throw new ConfigError(`bad option --${String(issue.path[0] ?? "")}: ${issue.message}`, {
-          field: issue.path.join("."),
-        });
-      }
-      const o = parsed.data;
+      const o = parseOptions(OptionsSchema, raw, "init-model");
       const entries = await readdir(o.out).catch(() => [] as string[]);
       if (entries.length > 0 && !o.force)
         throw new ConfigError("output directory is not empty", {

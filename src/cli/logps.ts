@@ -3,9 +3,9 @@
 
 import type { Command } from "commander";
 import { z } from "zod";
-import { ConfigError } from "../errors.ts";
 import { loadModelDir } from "../model/index.ts";
 import { logpsReport, readTokenGroups } from "../train/logps.ts";
+import { parseOptions } from "./util.ts";
 
 const Options = z.object({
   model: z.string(),
@@ -31,12 +31,7 @@ export function registerLogps(program: Command): void {
       "\nExample:\n  iopo logps --model policy/ --ref reference/ --tokens tokens.jsonl --grad --json",
     )
     .action(async (raw: Record<string, unknown>) => {
-      const parsed = Options.safeParse(raw);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        throw new ConfigError(issue.message, { field: issue.path.join(".") || undefined });
-      }
-      const o = parsed.data;
+      const o = parseOptions(Options, raw, "logps");
       const policy = await loadModelDir(o.model);
       const reference = o.ref ? await loadModelDir(o.ref) : undefined;
       const groups = await readTokenGroups(o.tokens);
