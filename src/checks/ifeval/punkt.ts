@@ -63,6 +63,7 @@ const ELLIPSIS_RE = /^\.\.+$/;
 const UPPER_RE = /^\p{Uppercase}/u;
 const LOWER_RE = /^\p{Lowercase}/u;
 const ASCII_SPACE = " \t\n\r\x0b\x0c";
+const TRAILING_SPACE_RE = new RegExp(`[${PY_SPACE}]+$`, "u");
 const PUNCTUATION = new Set([";", ":", ",", ".", "!", "?"]);
 
 function makeToken(tok: string): Token {
@@ -203,7 +204,7 @@ function sliceStarts(text: string, p: PunktParams): Array<[number, number]> {
     const next = match.groups!.next;
     lastBreak = next !== undefined ? text.indexOf(next, end) : end;
   }
-  slices.push([lastBreak, text.replace(new RegExp(`[${PY_SPACE}]+$`, "u"), "").length]);
+  slices.push([lastBreak, text.replace(TRAILING_SPACE_RE, "").length]);
   return slices;
 }
 
@@ -256,7 +257,7 @@ export function punktSentences(text: string, params: PunktParams = englishPunktP
     }
     const m = BOUNDARY_REALIGN_RE.exec(text.slice(next[0], next[1]));
     if (m) {
-      out.push(text.slice(start, next[0] + m[0].replace(new RegExp(`[${PY_SPACE}]+$`, "u"), "").length));
+      out.push(text.slice(start, next[0] + m[0].replace(TRAILING_SPACE_RE, "").length));
       realign = m[0].length;
     } else {
       realign = 0;

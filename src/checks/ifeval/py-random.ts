@@ -94,7 +94,7 @@ export class PyRandom {
   }
 
   /** random.choice(seq). */
-  choice<T>(seq: readonly T[]): T {
+  choice<T>(seq: ArrayLike<T>): T {
     return seq[this.below(seq.length)]!;
   }
 }

@@ -4,9 +4,10 @@
 
 import { punktSentences } from "./punkt.ts";
 import { pyIsUpper, pyRegex } from "./pyre.ts";
-import { wordTokenize } from "./word-tokenize.ts";
+import { treebankTokenize } from "./word-tokenize.ts";
 
 const WORD = pyRegex("\\w+", "g");
+const ANY_UPPER = /\p{Uppercase}/u;
 const LIMIT = 4096;
 const CLEARERS: Array<() => void> = [];
 
@@ -30,8 +31,19 @@ export const countWords = memo((text) => text.match(WORD)?.length ?? 0);
 /** instructions_util.count_sentences (punkt English). */
 export const countSentences = memo((text) => punktSentences(text).length);
 
-/** Words in nltk.word_tokenize(text) that are all capitals (str.isupper). */
-export const countCapitalWords = memo((text) => wordTokenize(text).filter(pyIsUpper).length);
+/** All-capital Treebank tokens of one punkt sentence (loose variants of a response share most sentences). */
+const capitalWordsInSentence = memo((sentence) => treebankTokenize(sentence).filter(pyIsUpper).length);
+
+/**
+ * Words in nltk.word_tokenize(text) that are all capitals (str.isupper): word_tokenize is punkt sentences, then
+ * Treebank tokens of each. Tokens are pieces of the text (or quote marks), so no capital letter, no capital word.
+ */
+export const countCapitalWords = memo((text) => {
+  if (!ANY_UPPER.test(text)) return 0;
+  let n = 0;
+  for (const sentence of punktSentences(text)) n += capitalWordsInSentence(sentence);
+  return n;
+});
 
 /** Forget memoised measures (benchmarks use this to time real work). */
 export function clearTextCaches(): void {

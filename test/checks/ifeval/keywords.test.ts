@@ -67,3 +67,14 @@ test("kwargs are validated: empty keyword lists, multi-character letters and bad
 test("an invalid keyword pattern is a data error, not a silent verdict", () => {
   assert.throws(() => run("keywords:existence", { keywords: ["(unclosed"] }, "text"), /invalid regular expression/);
 });
+
+test("case-insensitive matching keeps Python's folds of ſ (to s) and the Kelvin sign (to k)", () => {
+  // Python: re.search(r"\bsun\b", "The ſun is up", re.I) matches; so does re.search("kelvin", "The Kelvin", re.I).
+  assert.equal(run("keywords:forbidden_words", { forbidden_words: ["sun"] }, "The \u017fun is up").ok, false);
+  assert.equal(run("keywords:existence", { keywords: ["kelvin"] }, "The \u212aelvin scale").ok, true);
+  assert.equal(
+    run("keywords:frequency", { keyword: "kelvin", frequency: 2, relation: "at least" }, "\u212aelvin and kelvin").ok,
+    true,
+  );
+  assert.equal(run("keywords:forbidden_words", { forbidden_words: ["sun"] }, "The moon is up").ok, true);
+});

@@ -32,3 +32,17 @@ test("count_words uses Unicode \\w+ like Python", () => {
   assert.equal(countWords("--- !!! ..."), 0);
   assert.equal(countWords("don't"), 2);
 });
+
+test("capital words counted per punkt sentence equal word_tokenize's on every response and loose variant", async () => {
+  const { looseVariants } = await import("../../../src/evaluate/ifeval/index.ts");
+  const { clearTextCaches, pyIsUpper, wordTokenize } = await import("../../../src/checks/ifeval/index.ts");
+  clearTextCaches();
+  let texts = 0;
+  for (const r of lines("responses_gpt4.jsonl"))
+    for (const text of looseVariants(r.response as string)) {
+      assert.equal(countCapitalWords(text), wordTokenize(text).filter(pyIsUpper).length, text.slice(0, 60));
+      texts++;
+    }
+  assert.ok(texts >= 541 * 8);
+  assert.equal(countCapitalWords("no capitals here. none at all."), 0);
+});
