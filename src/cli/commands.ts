@@ -3,6 +3,8 @@
 
 import type { Command } from "commander";
 import { registerBenchTrain } from "./bench-train.ts";
+import { registerCheck } from "./check.ts";
+import { registerConstruct } from "./construct.ts";
 import { registerConvert } from "./convert.ts";
 import { registerCompare, registerEval } from "./eval.ts";
 import { registerGenerate } from "./generate.ts";
@@ -23,6 +25,8 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerIfeval,
   registerGenerate,
   registerBenchTrain,
+  registerConstruct,
+  registerCheck,
   registerTrain,
   registerLogps,
 ];
