@@ -44,8 +44,8 @@ const clock = (s: number) => {
 /** The terminal progress line: step, loss, margins, accuracy, tokens/s, ETA. */
 export function progressLine(m: StepMetrics, total: number, etaS: number): string {
   const margins =
-    m["rewards/output_margin"] !== undefined
-      ? `out ${fmt(m["rewards/output_margin"])} in ${fmt(m["rewards/input_margin"])}`
+    m["rewards/output_margin_x1"] !== undefined
+      ? `out ${fmt(m["rewards/output_margin_x1"])}/${fmt(m["rewards/output_margin_x2"])} in ${fmt(m["rewards/input_margin_y1"])}/${fmt(m["rewards/input_margin_y2"])}`
       : `margin ${fmt(m["rewards/margins"])}`;
   const acc = m["rewards/accuracies"] !== undefined ? ` acc ${fmt(m["rewards/accuracies"], 2)}` : "";
   return `step ${m.step}/${total} loss ${fmt(m.loss)} ${m["rewards/margins"] === undefined ? "" : `${margins}${acc} `}lr ${m.lr!.toExponential(2)} | ${Math.round(m.tokens_per_s!)} tok/s | ETA ${clock(etaS)}`;

@@ -121,19 +121,25 @@ export const LOSSES = {
 
 function groupMetrics(r: RecordLogps, rho: readonly number[], z: number, beta: number): Record<string, number> {
   const [a, b, c, d] = rho as [number, number, number, number];
-  const out = beta * ((a - b + (c - d)) / 2); // output preference: the right response for each input
-  const inp = beta * ((a - d + (c - b)) / 2); // input preference: the right input for each response
+  // z = (a − b) + (c − d) = (a − d) + (c − b): summed, the output-preference parts (the right response for each
+  // input) and the input-preference parts (the right input for each response) are the same number, so the four
+  // parts are logged separately, and the accuracies count each part.
+  const out = [a - b, c - d];
+  const inp = [a - d, c - b];
+  const share = (xs: number[]) => xs.filter((x) => x > 0).length / xs.length;
   return {
     "rewards/y1x1": beta * a,
     "rewards/y2x1": beta * b,
     "rewards/y2x2": beta * c,
     "rewards/y1x2": beta * d,
     "rewards/margins": beta * z,
-    "rewards/output_margin": out,
-    "rewards/input_margin": inp,
+    "rewards/output_margin_x1": beta * out[0]!,
+    "rewards/output_margin_x2": beta * out[1]!,
+    "rewards/input_margin_y1": beta * inp[0]!,
+    "rewards/input_margin_y2": beta * inp[1]!,
     "rewards/accuracies": z > 0 ? 1 : 0,
-    "rewards/output_accuracies": out > 0 ? 1 : 0,
-    "rewards/input_accuracies": inp > 0 ? 1 : 0,
+    "rewards/output_accuracies": share(out),
+    "rewards/input_accuracies": share(inp),
     "rewards/implied_preference": sigmoid(beta * z),
     "logps/y1x1": r.logp[0]!,
     "logps/y2x1": r.logp[1]!,
@@ -157,8 +163,7 @@ function pairMetrics(r: RecordLogps, rho: readonly number[], z: number, beta: nu
 function preferenceLoss(r: RecordLogps, p: PrefParams): LossResult {
   const spec = LOSSES[p.name];
   const { lp, rho } = inputs(r);
-  let zm = Dual.constant(0, lp.length);
-  spec.margin.forEach((w, i) => (zm = w ? zm.add(rho[i]!.scale(w)) : zm));
+  const zm = spec.margin.reduce((z, w, i) => (w ? z.add(rho[i]!.scale(w)) : z), Dual.constant(0, lp.length));
   let loss = preference(zm, p);
   if (p.sft_weight) loss = loss.add(sftTerm(lp, r, spec.sft, p.sft_weight));
   const rv = rho.map((x) => x.v);

@@ -26,9 +26,14 @@ test("IOPO by hand: z = ½(Π1 + Π2), L = −log σ(βz)", () => {
   const out = computeLoss(r, lossParams({ name: "iopo", beta: 0.1 }));
   close(out.loss, Math.log1p(Math.exp(-0.45)), 1e-12);
   close(out.metrics["rewards/margins"]!, 0.45, 1e-12);
-  // Output preference: β((a − b) + (c − d))/2 = 0.1·(3 + 1.5)/2; input preference: β((a − d) + (c − b))/2 = 0.1·(2 + 2.5)/2.
-  close(out.metrics["rewards/output_margin"]!, 0.225, 1e-12);
-  close(out.metrics["rewards/input_margin"]!, 0.225, 1e-12);
+  // Output preference parts: β(a − b) = 0.3, β(c − d) = 0.15; input preference parts: β(a − d) = 0.2, β(c − b) = 0.25.
+  close(out.metrics["rewards/output_margin_x1"]!, 0.3, 1e-12);
+  close(out.metrics["rewards/output_margin_x2"]!, 0.15, 1e-12);
+  close(out.metrics["rewards/input_margin_y1"]!, 0.2, 1e-12);
+  close(out.metrics["rewards/input_margin_y2"]!, 0.25, 1e-12);
+  const mixed = computeLoss(rec([1, 2, 0, -1]), lossParams({ name: "iopo" })); // a − b < 0, c − d > 0; a − d > 0, c − b < 0
+  assert.equal(mixed.metrics["rewards/output_accuracies"], 0.5);
+  assert.equal(mixed.metrics["rewards/input_accuracies"], 0.5);
   // dL/dz·dz/dρ: dL/d(βz) = −(1 − σ(0.45)); dz/da = 1, db = −1, dc = 1, dd = −1.
   const g = -(1 - 1 / (1 + Math.exp(-0.45))) * 0.1;
   assert.deepEqual(

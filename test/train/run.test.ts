@@ -86,8 +86,8 @@ test("CLI smoke run: iopo train exits 0 and writes manifest, metrics and train_c
     "lr",
     "grad_norm",
     "tokens_per_s",
-    "rewards/output_margin",
-    "rewards/input_margin",
+    "rewards/output_margin_x1",
+    "rewards/input_margin_y1",
     "rewards/accuracies",
   ])
     assert.ok(Number.isFinite(metrics[0][k]), `metric ${k}`);
