@@ -6,11 +6,13 @@ import { registerBenchTrain } from "./bench-train.ts";
 import { registerCheck } from "./check.ts";
 import { registerConstruct } from "./construct.ts";
 import { registerConvert } from "./convert.ts";
+import { registerDemo } from "./demo.ts";
 import { registerCompare, registerEval } from "./eval.ts";
 import { registerGenerate } from "./generate.ts";
 import { registerIfeval } from "./ifeval.ts";
 import { registerInitModel } from "./init-model.ts";
 import { registerLogps } from "./logps.ts";
+import { registerReport } from "./report.ts";
 import { registerStats } from "./stats.ts";
 import { registerTrain } from "./train.ts";
 
@@ -29,4 +31,6 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerCheck,
   registerTrain,
   registerLogps,
+  registerDemo,
+  registerReport,
 ];
