@@ -12,7 +12,7 @@ import { Rng } from "../model/rng.ts";
 import { latestCheckpoint, loadCheckpoint, saveCheckpoint, type TrainerState } from "./checkpoint.ts";
 import type { TokenizedRecord } from "./collate.ts";
 import { defaultRefCache, lossOf, scheduleOf, type TrainConfig, totalSteps } from "./config.ts";
-import { computeLoss, type LossParams } from "./losses.ts";
+import { computeLoss, LOSSES, type LossParams } from "./losses.ts";
 import { graphLoss, type MicroBatch, TrainPrograms } from "./program.ts";
 import { RefCache, type RefStats, weightsHash } from "./refcache.ts";
 import { learningRate } from "./schedule.ts";
@@ -114,6 +114,34 @@ async function trimMetrics(path: string, step: number): Promise<void> {
   await writeFile(path, keep.map((l) => `${l}\n`).join(""));
 }
 
+/**
+ * Reference log-probs per record, computed once and cached on disk by reference weights + token ids. SFT has no
+ * preference term, so it needs none (zeros, nothing computed).
+ */
+async function referenceLogps(
+  inp: RunInputs,
+  programs: TrainPrograms,
+  loss: LossParams,
+  logger: RunInputs["logger"],
+): Promise<{ ref: Float64Array[]; stats: RefStats }> {
+  const { config: c, records } = inp;
+  if (LOSSES[loss.name].margin === null) {
+    logger.info("reference log-probs: not needed (no preference term)");
+    return { ref: records.map((r) => new Float64Array(r.seqs.length)), stats: { computed: 0, cached: 0 } };
+  }
+  const cache = await RefCache.open(
+    c.ref_cache ?? defaultRefCache(),
+    weightsHash(inp.reference.config, inp.reference.params),
+  );
+  const { values, stats } = await cache.fill(
+    records.flatMap((r) => r.seqs),
+    (seqs) => programs.logps(inp.reference.params.tensors, seqs),
+  );
+  logger.info(`reference log-probs: ${stats.computed} computed, ${stats.cached} from the cache (${cache.path})`);
+  const S = records[0]!.seqs.length;
+  return { ref: records.map((_, i) => values.subarray(i * S, (i + 1) * S)), stats };
+}
+
 // ---- exports ----
 
 export async function train(inp: RunInputs): Promise<TrainResult> {
@@ -122,20 +150,8 @@ export async function train(inp: RunInputs): Promise<TrainResult> {
   const table = inp.model.params.table;
   const programs = await TrainPrograms.create(inp.model.config, graphLoss(loss), c.threads || undefined);
   try {
-    // Reference log-probs, once (cached on disk by reference weights + token ids).
-    const cache = await RefCache.open(
-      c.ref_cache ?? defaultRefCache(),
-      weightsHash(inp.reference.config, inp.reference.params),
-    );
-    const flat = records.flatMap((r) => r.seqs);
-    const { values, stats: refStats } = await cache.fill(flat, (seqs) =>
-      programs.logps(inp.reference.params.tensors, seqs),
-    );
+    const { ref, stats: refStats } = await referenceLogps(inp, programs, loss, logger);
     const S = records[0]!.seqs.length;
-    const ref = records.map((_, i) => values.subarray(i * S, (i + 1) * S));
-    logger.info(
-      `reference log-probs: ${refStats.computed} computed, ${refStats.cached} from the cache (${cache.path})`,
-    );
 
     // Start or resume.
     const total = totalSteps(c, records.length);

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
+import { tokenizedFromIds } from "../../src/train/collate.ts";
 import { train } from "../../src/train/trainer.ts";
 import { asGroups, asPairs, config, golden, quietLogger, tmp } from "./helpers.ts";
 
@@ -184,4 +185,20 @@ test("reference cache: a second run and DPO over the same (x1, y1)/(x1, y2) do n
   assert.deepEqual(await once("iopo"), { computed: 12, cached: 0 });
   assert.deepEqual(await once("iopo"), { computed: 0, cached: 12 });
   assert.deepEqual(await once("dpo"), { computed: 0, cached: 6 });
+});
+
+test("SFT has no preference term, so it computes no reference log-probs", async () => {
+  const { groups, policy, reference } = await golden("qwen2-tiny");
+  const out = await tmp("sft-noref");
+  const logger = quietLogger();
+  const r = await train({
+    config: config({ method: "sft", out, ref_cache: join(out, "cache"), ...BASE, batch: 3, accum: 1, max_steps: 2 }),
+    model: policy,
+    reference,
+    records: groups.map((g, i) => tokenizedFromIds(`e${i}`, "example", [g.x1], [g.y1])),
+    logger,
+  });
+  assert.deepEqual(r.ref, { computed: 0, cached: 0 });
+  assert.ok(logger.lines.some((l) => /reference log-probs: not needed/.test(l)));
+  assert.equal(logger.steps.length, 2);
 });
