@@ -230,3 +230,54 @@ test("eval ifeval: generate through the endpoint and score with the checkers; co
   assert.equal(cmp.code, 0, cmp.stderr);
   assert.equal(JSON.parse(cmp.stdout)[0].metrics["prompt strict (S-Acc)"], s.prompt_strict.accuracy);
 });
+
+test("eval ifeval runs a local model directory (the in-process provider) end to end", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "iopo-eval-local-"));
+  const model = join(dir, "model");
+  let r = await runCli([
+    "init-model",
+    "--out",
+    model,
+    "--vocab-from",
+    sharedData("ifeval/input_data.jsonl"),
+    "--vocab-size",
+    "300",
+    "--hidden",
+    "32",
+    "--layers",
+    "1",
+    "--heads",
+    "2",
+    "--kv-heads",
+    "1",
+    "--intermediate",
+    "64",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const out = join(dir, "run");
+  r = await runCli([
+    "eval",
+    "ifeval",
+    "--input",
+    sharedData("ifeval/input_data.jsonl"),
+    "--limit",
+    "3",
+    "--model-dir",
+    model,
+    "--max-tokens",
+    "8",
+    "--out",
+    out,
+    "--json",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const s = JSON.parse(r.stdout);
+  assert.equal(s.prompt_strict.total, 3);
+  assert.equal(s.generation_failures.count, 0);
+  const responses = readFileSync(join(out, "responses.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
+  assert.equal(responses.length, 3);
+  for (const x of responses) assert.equal(typeof x.response, "string");
+});
