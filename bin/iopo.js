@@ -1,7 +1,14 @@
 #!/usr/bin/env node
-// Launcher: registers tsx so the TypeScript sources run as they are (no build step), then starts the CLI.
-import { register } from "tsx/esm/api";
+// Launcher: runs the compiled build (dist/, made by `npm ci` / `npm run build`) when it is current, else the
+// TypeScript sources through tsx (no build step needed while developing).
+import { distIsFresh } from "./fresh.js";
 
-register();
-const { main } = await import("../src/cli/main.ts");
+let main;
+if (distIsFresh()) {
+  ({ main } = await import("../dist/cli/main.js"));
+} else {
+  const { register } = await import("tsx/esm/api");
+  register();
+  ({ main } = await import("../src/cli/main.ts"));
+}
 process.exitCode = await main(process.argv);

@@ -1,22 +1,19 @@
 // `npm run bench:requests`: 20,000 chat requests through `iopo generate`'s job (JSONL in → engine with a fresh
 // SQLite cache → ordered JSONL out), concurrency 256, against an answer-at-once server in a separate process.
-// Each repeat runs in its own child process so peak RSS is per run. Prints requests/s, peak RSS, and medians.
+// Each repeat runs in its own child process (scripts/bench-requests-client.mjs, on the compiled build) so peak RSS
+// is per run and is what the `iopo` command has. Prints requests/s, peak RSS, and medians.
 // Options: --n 20000 --concurrency 256 --repeats 3 --heap-mb N (runs the client with --max-old-space-size=N)
 
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { distIsFresh } from "../bin/fresh.js";
 
 const { values } = parseArgs({
   options: {
     n: { type: "string", default: "20000" },
     concurrency: { type: "string", default: "256" },
     repeats: { type: "string", default: "3" },
-    child: { type: "boolean", default: false },
-    port: { type: "string" },
     "heap-mb": { type: "string" },
   },
 });
@@ -34,49 +31,10 @@ interface RunResult {
   readonly p95: number | null;
 }
 
-/** One measured run (child process). */
-async function child(port: number): Promise<void> {
-  const { OpenAIProvider, RequestEngine, ResponseCache, runGenerateJob } = await import("../src/llm/index.ts");
-  const dir = mkdtempSync(join(tmpdir(), "iopo-bench-requests-"));
-  try {
-    const inPath = join(dir, "in.jsonl");
-    const lines: string[] = [];
-    for (let i = 0; i < N; i++) lines.push(JSON.stringify({ id: i, prompt: `benchmark prompt number ${i}` }));
-    writeFileSync(inPath, `${lines.join("\n")}\n`);
-    const cache = ResponseCache.open(join(dir, "cache.sqlite"));
-    const provider = new OpenAIProvider({
-      baseURL: `http://127.0.0.1:${port}/v1`,
-      model: "bench",
-      maxSockets: CONCURRENCY,
-    });
-    const engine = new RequestEngine({ endpoints: [provider], concurrency: CONCURRENCY, cache, timeoutMs: 60_000 });
-    await provider.chat([{ role: "user", content: "warm-up" }], {}); // load the SDK before timing
-    const cpu0 = process.cpuUsage();
-    const t0 = performance.now();
-    const result = await runGenerateJob({ inPath, outPath: join(dir, "out.jsonl"), engine, cache });
-    const seconds = (performance.now() - t0) / 1000;
-    const cpu = process.cpuUsage(cpu0);
-    cache.close();
-    const out: RunResult = {
-      requests: result.report.requests,
-      seconds,
-      rps: result.report.requests / seconds,
-      peakRssMB: process.resourceUsage().maxRSS / 1024,
-      cpuUsPerRequest: (cpu.user + cpu.system) / result.report.requests,
-      succeeded: result.report.succeeded,
-      p50: result.report.latency_ms.p50,
-      p95: result.report.latency_ms.p95,
-    };
-    process.stdout.write(`RESULT ${JSON.stringify(out)}\n`);
-    if (process.env.IOPO_BENCH_MEM) process.stderr.write(`${JSON.stringify(process.memoryUsage())}\n`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-function runNode(args: string[]): { proc: ChildProcess; output: Promise<string> } {
+function runClient(args: string[]): { proc: ChildProcess; output: Promise<string> } {
   const heap = values["heap-mb"] ? [`--max-old-space-size=${values["heap-mb"]}`] : [];
-  const proc = spawn(process.execPath, [...heap, "--import", "tsx", fileURLToPath(import.meta.url), ...args], {
+  const client = fileURLToPath(new URL("./bench-requests-client.mjs", import.meta.url));
+  const proc = spawn(process.execPath, [...heap, client, ...args], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   let text = "";
@@ -108,15 +66,7 @@ async function main(): Promise<void> {
   const results: RunResult[] = [];
   try {
     for (let r = 0; r < Number(values.repeats); r++) {
-      const { output } = runNode([
-        "--child",
-        "--port",
-        String(port),
-        "--n",
-        String(N),
-        "--concurrency",
-        String(CONCURRENCY),
-      ]);
+      const { output } = runClient([String(port), String(N), String(CONCURRENCY)]);
       const line = (await output).split("\n").find((l) => l.startsWith("RESULT "));
       if (!line) throw new Error("a benchmark run printed no result");
       const res = JSON.parse(line.slice(7)) as RunResult;
@@ -138,5 +88,12 @@ async function main(): Promise<void> {
   );
 }
 
-if (values.child) await child(Number(values.port));
-else await main();
+// The client runs the compiled build, as the `iopo` command does: build it first when it is missing or stale.
+if (!distIsFresh()) {
+  console.log("building dist/ (npm run build) …");
+  const build = spawnSync(process.execPath, [fileURLToPath(new URL("./build.mjs", import.meta.url))], {
+    stdio: "inherit",
+  });
+  if (build.status !== 0) throw new Error("the build failed");
+}
+await main();
