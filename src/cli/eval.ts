@@ -8,9 +8,17 @@ import { z } from "zod";
 import { ConfigError } from "../errors.ts";
 import { formatComparison, ifeval, readRunScores, trace } from "../evaluate/index.ts";
 import { FORMATS, readJsonl } from "../io/index.ts";
-import { createProgress, type Progress, ResponseCache } from "../llm/index.ts";
+import { type ChatProvider, createProgress, type Progress, type RequestEngine, ResponseCache } from "../llm/index.ts";
 import type { Instruction } from "../schema/index.ts";
-import { addBackendOptions, backendFlags, engineFor, onStopSignals, openProviders, resumeCommand } from "./backend.ts";
+import {
+  addBackendOptions,
+  type BackendFlags,
+  backendFlags,
+  engineFor,
+  onStopSignals,
+  openProviders,
+  resumeCommand,
+} from "./backend.ts";
 import { parseOptions } from "./util.ts";
 
 // ---- helpers ----
@@ -67,6 +75,47 @@ function progressFor(label: string) {
   };
 }
 
+interface Backend {
+  readonly flags: BackendFlags;
+  /** "" for the model, "judge" for the judge (flag prefix in messages). */
+  readonly prefix: string;
+  readonly concurrency: number;
+}
+
+/**
+ * The frame of an evaluation run: the run directory and its request cache, stop on SIGINT/SIGTERM, one engine per
+ * back end; after `body`, say how to resume when stopped; always close the cache and every provider opened.
+ */
+async function evalRun(
+  name: string,
+  o: { out: string; timeoutMs?: number; maxAttempts: number },
+  backends: readonly Backend[],
+  body: (engines: RequestEngine[]) => Promise<{ stopped: boolean }>,
+): Promise<void> {
+  await mkdir(o.out, { recursive: true });
+  const stop = onStopSignals(name);
+  const cache = ResponseCache.open(join(o.out, "cache.sqlite"));
+  const log = (line: string) => process.stderr.write(`iopo ${name}: ${line}\n`);
+  const opened: ChatProvider[] = [];
+  try {
+    const engines: RequestEngine[] = [];
+    for (const b of backends) {
+      const providers = await openProviders(b.flags, b.prefix, b.concurrency);
+      opened.push(...providers);
+      const common = { cache, signal: stop.signal, timeoutMs: o.timeoutMs, maxAttempts: o.maxAttempts, log };
+      engines.push(engineFor(providers, { ...common, concurrency: b.concurrency }));
+    }
+    if ((await body(engines)).stopped) {
+      process.stderr.write(`iopo ${name}: stopped; finished requests are cached.\nResume with: ${resumeCommand()}\n`);
+      process.exitCode = 130;
+    }
+  } finally {
+    stop.dispose();
+    cache.close();
+    for (const p of opened) await p.close?.();
+  }
+}
+
 // ---- commands ----
 
 function registerEvalTrace(parent: Command): void {
@@ -101,22 +150,17 @@ function registerEvalTrace(parent: Command): void {
       if (item.kind === "instruction") items.push(item.value);
       if (o.limit && items.length >= o.limit) break;
     }
-    await mkdir(o.out, { recursive: true });
-    const stop = onStopSignals("eval trace");
-    const cache = ResponseCache.open(join(o.out, "cache.sqlite"));
-    const log = (line: string) => process.stderr.write(`iopo eval trace: ${line}\n`);
-    const modelProviders = await openProviders(backendFlags(raw), "", o.concurrency);
-    const judgeProviders = await openProviders(
-      backendFlags(raw, "judge"),
-      "judge",
-      o.judgeConcurrency ?? o.concurrency,
-    );
-    try {
-      const common = { cache, signal: stop.signal, timeoutMs: o.timeoutMs, maxAttempts: o.maxAttempts, log };
+    const model = { flags: backendFlags(raw), prefix: "", concurrency: o.concurrency };
+    const judge = {
+      flags: backendFlags(raw, "judge"),
+      prefix: "judge",
+      concurrency: o.judgeConcurrency ?? o.concurrency,
+    };
+    await evalRun("eval trace", o, [model, judge], async ([modelEngine, judgeEngine]) => {
       const result = await trace.runTraceEval({
         items,
-        model: engineFor(modelProviders, { ...common, concurrency: o.concurrency }),
-        judge: engineFor(judgeProviders, { ...common, concurrency: o.judgeConcurrency ?? o.concurrency }),
+        model: modelEngine!,
+        judge: judgeEngine!,
         outDir: o.out,
         system: o.system,
         temperature: o.temperature,
@@ -129,22 +173,10 @@ function registerEvalTrace(parent: Command): void {
       if (o.json) process.stdout.write(`${JSON.stringify(result.scores)}\n`);
       else
         process.stdout.write(`${trace.formatTraceScores(result.scores, `TRACE — ${items.length} items (${o.out})`)}\n`);
-      if (result.scores.generation_failures.count) {
-        process.stderr.write(
-          `iopo eval trace: ${result.scores.generation_failures.count} item(s) got no response (see responses.jsonl)\n`,
-        );
-      }
-      if (result.stopped) {
-        process.stderr.write(
-          `iopo eval trace: stopped; finished requests are cached.\nResume with: ${resumeCommand()}\n`,
-        );
-        process.exitCode = 130;
-      }
-    } finally {
-      stop.dispose();
-      cache.close();
-      for (const p of [...modelProviders, ...judgeProviders]) await p.close?.();
-    }
+      const failed = result.scores.generation_failures.count;
+      if (failed) process.stderr.write(`iopo eval trace: ${failed} item(s) got no response (see responses.jsonl)\n`);
+      return result;
+    });
   });
 }
 
@@ -168,22 +200,11 @@ function registerEvalIfeval(parent: Command): void {
       inputs.push(r.value);
       if (o.limit && inputs.length >= o.limit) break;
     }
-    await mkdir(o.out, { recursive: true });
-    const stop = onStopSignals("eval ifeval");
-    const cache = ResponseCache.open(join(o.out, "cache.sqlite"));
-    const providers = await openProviders(backendFlags(raw), "", o.concurrency);
-    try {
-      const log = (line: string) => process.stderr.write(`iopo eval ifeval: ${line}\n`);
+    const model = { flags: backendFlags(raw), prefix: "", concurrency: o.concurrency };
+    await evalRun("eval ifeval", o, [model], async ([engine]) => {
       const result = await ifeval.runIfevalEval({
         inputs,
-        model: engineFor(providers, {
-          cache,
-          signal: stop.signal,
-          timeoutMs: o.timeoutMs,
-          maxAttempts: o.maxAttempts,
-          log,
-          concurrency: o.concurrency,
-        }),
+        model: engine!,
         outDir: o.out,
         system: o.system,
         temperature: o.temperature,
@@ -202,17 +223,8 @@ function registerEvalIfeval(parent: Command): void {
       }
       if (s.generation_failures.count)
         process.stderr.write(`iopo eval ifeval: ${s.generation_failures.count} prompt(s) got no response\n`);
-      if (result.stopped) {
-        process.stderr.write(
-          `iopo eval ifeval: stopped; finished requests are cached.\nResume with: ${resumeCommand()}\n`,
-        );
-        process.exitCode = 130;
-      }
-    } finally {
-      stop.dispose();
-      cache.close();
-      for (const p of providers) await p.close?.();
-    }
+      return result;
+    });
   });
 }
 

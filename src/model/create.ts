@@ -4,24 +4,20 @@
 
 import { ConfigError } from "../errors.ts";
 import { byteLevelBpeTokenizerJson, trainByteLevelBpe } from "./bpe.ts";
-import { newModelConfig } from "./config.ts";
+import { type NewConfigOptions, newModelConfig } from "./config.ts";
 import type { ModelDir } from "./hfdir.ts";
 import { initParams } from "./init.ts";
 import { CHATML_TEMPLATE } from "./tokenizer.ts";
 
 // ---- types ----
 
-export interface CreateModelOptions {
-  readonly arch: "llama" | "qwen2";
-  /** Tokenizer size including the 3 special tokens; the model's vocab_size equals the trained size. */
-  readonly vocabSize: number;
-  readonly hidden: number;
-  readonly layers: number;
-  readonly heads: number;
-  readonly kvHeads: number;
-  readonly intermediate: number;
+/** The config options of a new model (vocabSize: the tokenizer size including the 3 special tokens), and a seed. */
+export interface CreateModelOptions
+  extends Pick<
+    NewConfigOptions,
+    "arch" | "vocabSize" | "hidden" | "layers" | "heads" | "kvHeads" | "intermediate" | "maxPosition"
+  > {
   readonly seed: number;
-  readonly maxPosition?: number;
 }
 
 /** The special tokens of a created model, in id order after the learned vocabulary. */

@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { runCli } from "../helpers/cli.ts";
+import { initTinyModel, runCli } from "../helpers/cli.ts";
 import { startOpenAIServer, type TestServer } from "../helpers/openai-server.ts";
 import { BIN, sharedData } from "../helpers/paths.ts";
 
@@ -234,25 +234,7 @@ test("eval ifeval: generate through the endpoint and score with the checkers; co
 test("eval ifeval runs a local model directory (the in-process provider) end to end", async () => {
   const dir = mkdtempSync(join(tmpdir(), "iopo-eval-local-"));
   const model = join(dir, "model");
-  let r = await runCli([
-    "init-model",
-    "--out",
-    model,
-    "--vocab-from",
-    sharedData("ifeval/input_data.jsonl"),
-    "--vocab-size",
-    "300",
-    "--hidden",
-    "32",
-    "--layers",
-    "1",
-    "--heads",
-    "2",
-    "--kv-heads",
-    "1",
-    "--intermediate",
-    "64",
-  ]);
+  let r = await initTinyModel(model, sharedData("ifeval/input_data.jsonl"));
   assert.equal(r.code, 0, r.stderr);
   const out = join(dir, "run");
   r = await runCli([

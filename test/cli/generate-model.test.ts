@@ -3,31 +3,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { runCli } from "../helpers/cli.ts";
+import { initTinyModel, runCli } from "../helpers/cli.ts";
 import { ROOT } from "../helpers/paths.ts";
 
 test("iopo generate --model-dir runs a model created here, deterministically, and resumes from its cache", async () => {
   const dir = mkdtempSync(join(tmpdir(), "iopo-gen-model-"));
   const model = join(dir, "model");
-  let r = await runCli([
-    "init-model",
-    "--out",
-    model,
-    "--vocab-from",
-    join(ROOT, "README.md"),
-    "--vocab-size",
-    "300",
-    "--hidden",
-    "32",
-    "--layers",
-    "1",
-    "--heads",
-    "2",
-    "--kv-heads",
-    "1",
-    "--intermediate",
-    "64",
-  ]);
+  let r = await initTinyModel(model, join(ROOT, "README.md"));
   assert.equal(r.code, 0, r.stderr);
   const input = join(dir, "prompts.jsonl");
   writeFileSync(

@@ -26,3 +26,26 @@ export function runCli(
     child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/** `iopo init-model` of a tiny Qwen2 (1 layer, hidden 32) at `out` with a tokenizer trained on `vocabFrom`. */
+export function initTinyModel(out: string, vocabFrom: string): Promise<CliResult> {
+  return runCli([
+    "init-model",
+    "--out",
+    out,
+    "--vocab-from",
+    vocabFrom,
+    "--vocab-size",
+    "300",
+    "--hidden",
+    "32",
+    "--layers",
+    "1",
+    "--heads",
+    "2",
+    "--kv-heads",
+    "1",
+    "--intermediate",
+    "64",
+  ]);
+}
