@@ -3,7 +3,7 @@
 
 import { emit, type Node } from "./graph.ts";
 import { arg, type OpDef, sameDtype, shapeError } from "./opdef.ts";
-import { reshape, zeros } from "./shape.ts";
+import { expand, reshape, zeros } from "./shape.ts";
 import { type Dim, dimEq, formatShape } from "./shapes.ts";
 
 // ---- helpers ----
@@ -32,9 +32,15 @@ export function gather(data: Node, idx: Node): Node {
 }
 const Gather: OpDef = {
   lower: (_n, cx) => cx.add("Gather", [cx.input(0), cx.input(1)], [cx.output], { axis: { i: 0 } }),
+  // Rows gathered twice add up. ONNX Runtime's ScatterND "add" runs duplicate indices in parallel and loses updates
+  // with more than one thread (an embedding gradient changed from run to run), so the adjoint is a ScatterElements
+  // "add" over the flattened rows, whose CPU kernel is deterministic.
   vjp: (d, n) => {
     const [data, idx] = [arg(n, 0), arg(n, 1)];
-    return [scatterNDAdd(zeros(data.shape, data.dtype), reshape(idx, [...idx.shape, 1]), d), null];
+    const rest = data.shape.slice(1);
+    const rows = reshape(d, [-1, ...rest]); // [N, ...rest]
+    const at = expand(reshape(idx, [-1, ...rest.map(() => 1)]), rows.shape); // [N, ...rest], the row of each
+    return [scatterElementsAdd(zeros(data.shape, data.dtype), at, rows, 0), null];
   },
 };
 
