@@ -17,7 +17,7 @@ test("iopo generate --model-dir runs a model created here, deterministically, an
     `${JSON.stringify({ id: "a", prompt: "Write a haiku" })}\n${JSON.stringify({ id: "b", messages: [{ role: "user", content: "List two colours" }] })}\n`,
   );
   const out = join(dir, "out.jsonl");
-  r = await runCli([
+  const generate = [
     "generate",
     "--in",
     input,
@@ -29,7 +29,8 @@ test("iopo generate --model-dir runs a model created here, deterministically, an
     "6",
     "--temperature",
     "0",
-  ]);
+  ];
+  r = await runCli(generate);
   assert.equal(r.code, 0, r.stderr);
   const lines = readFileSync(out, "utf8")
     .trim()
@@ -45,20 +46,7 @@ test("iopo generate --model-dir runs a model created here, deterministically, an
   }
   // A second run with the same cache is answered from it: identical output.
   const before = readFileSync(out, "utf8");
-  r = await runCli([
-    "generate",
-    "--in",
-    input,
-    "--out",
-    out,
-    "--model-dir",
-    model,
-    "--max-tokens",
-    "6",
-    "--temperature",
-    "0",
-    "--json",
-  ]);
+  r = await runCli([...generate, "--json"]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(readFileSync(out, "utf8"), before);
   assert.equal(JSON.parse(r.stdout).cached, 2);

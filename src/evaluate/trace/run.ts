@@ -76,11 +76,11 @@ export async function runTraceEval(o: TraceEvalOptions): Promise<TraceEvalResult
   const gen = await runAll<string>(o.model, genRequests, undefined, (n) =>
     o.onProgress?.("generate", n, o.items.length),
   );
-  const responseOf = (item: Instruction): string | undefined => {
-    const out = gen.outcomes.get(item.id);
-    if (!out?.ok) return undefined;
-    return o.stripThinking ? stripThinking(out.result.text) : out.result.text;
-  };
+  // The text the judge sees, once per answered item (after <think> stripping when asked).
+  const answers = new Map<string, string>();
+  for (const [id, out] of gen.outcomes) {
+    if (out.ok) answers.set(id, o.stripThinking ? stripThinking(out.result.text) : out.result.text);
+  }
   await writeJsonlAtomic(
     join(o.outDir, "responses.jsonl"),
     o.items.flatMap((item): unknown[] => {
@@ -100,13 +100,12 @@ export async function runTraceEval(o: TraceEvalOptions): Promise<TraceEvalResult
   );
 
   // The judge sees only items with a response; a reply that does not validate is retried, then a failure.
-  const judged = o.items.filter((item) => responseOf(item) !== undefined);
-  const countOf = new Map(judged.map((item) => [item.id, item.constraints.length]));
+  const judged = new Map(o.items.filter((item) => answers.has(item.id)).map((item) => [item.id, item]));
   const judgeRequests: EngineRequest[] = gen.stopped
     ? []
-    : judged.map((item) => ({
+    : [...judged.values()].map((item) => ({
         id: item.id,
-        messages: [{ role: "user", content: judgePrompt(item, responseOf(item)!) }],
+        messages: [{ role: "user", content: judgePrompt(item, answers.get(item.id)!) }],
         options: {
           temperature: o.judgeTemperature ?? 0,
           ...(o.judgeMaxTokens ? { max_tokens: o.judgeMaxTokens } : {}),
@@ -116,7 +115,7 @@ export async function runTraceEval(o: TraceEvalOptions): Promise<TraceEvalResult
     o.judge,
     judgeRequests,
     (text, request) => {
-      const r = parseJudgeReply(text, countOf.get(String(request.id))!);
+      const r = parseJudgeReply(text, judged.get(String(request.id))!.constraints.length);
       if (!r.ok) throw new InvalidReply(`judge reply ${r.reason}: ${r.detail}`);
       return r.scores;
     },
@@ -125,8 +124,7 @@ export async function runTraceEval(o: TraceEvalOptions): Promise<TraceEvalResult
 
   const rows: Judged[] = [];
   const judgments: unknown[] = [];
-  for (const item of o.items) {
-    if (!gen.outcomes.get(item.id)?.ok) continue;
+  for (const item of judged.values()) {
     const out = judgeRun.outcomes.get(item.id);
     if (!out) continue;
     if (!out.ok) {
