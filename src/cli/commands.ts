@@ -3,6 +3,7 @@
 
 import type { Command } from "commander";
 import { registerBenchTrain } from "./bench-train.ts";
+import { registerCfbench } from "./cfbench.ts";
 import { registerCheck } from "./check.ts";
 import { registerConstruct } from "./construct.ts";
 import { registerConvert } from "./convert.ts";
@@ -25,6 +26,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerConvert,
   registerInitModel,
   registerIfeval,
+  registerCfbench,
   registerGenerate,
   registerBenchTrain,
   registerConstruct,
