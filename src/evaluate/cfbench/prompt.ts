@@ -6,7 +6,10 @@ import { readFileSync } from "node:fs";
 import type { CfbenchRecord } from "./schema.ts";
 
 // The examples show a tab as "<TAB>" in the file so editors cannot turn it into spaces.
-const TEMPLATE = readFileSync(new URL("./prompts/judge.zh.md", import.meta.url), "utf8").replaceAll("<TAB>", "\t");
+// The message ends with "[你的评估]: " (one space), restored here as formatters strip trailing spaces in the file.
+const TEMPLATE = `${readFileSync(new URL("./prompts/judge.zh.md", import.meta.url), "utf8")
+  .replaceAll("<TAB>", "\t")
+  .trimEnd()} `;
 
 /** Temperature of the judge, as upstream's protocol. */
 export const JUDGE_TEMPERATURE = 0.01;
