@@ -1,17 +1,27 @@
-// Text generation from a model: greedy or temperature/top-p sampling with a seed, stop strings, EOS and a token
-// limit, on a KV cache — a decode graph that takes one token and the per-layer key/value caches (a fixed-size
-// buffer of S slots, written by a one-hot mask, since the engine's Concat needs static sizes) — or on repeated full
-// forward passes (`cache: false`, the reference the cached path is tested against). Exposed as a ChatProvider.
+// Text generation: greedy or temperature/top-p sampling with a seed, stop strings, EOS and a token limit, on a KV
+// cache built from llama.ts's `decoder` (the trainer's block; per-layer caches of S slots written through a one-hot
+// placement, since the engine's shapes are static per run): the prompts prefilled in one pass, then one step per
+// token — or on repeated full forward passes (`cache: false`, the reference). Exposed as a ChatProvider.
 
 import { basename } from "node:path";
 import * as E from "../engine/index.ts";
 import { ConfigError } from "../errors.ts";
 import type { CallOptions, ChatMessage, ChatProvider, ChatResult } from "../llm/index.ts";
-import { type ModelConfig, modelDims } from "./config.ts";
+import { checkSequenceLength, type ModelConfig, type ModelDims, modelDims } from "./config.ts";
 import { loadModelDir, type ModelDir } from "./hfdir.ts";
 import { makeRng } from "./init.ts";
-import { batchFeeds, forward, llamaInputs, type ParamNodes, paramFeeds, paramInputs, ropeTables } from "./llama.ts";
+import {
+  batchFeeds,
+  decoder,
+  forward,
+  llamaInputs,
+  lmHead,
+  type ParamNodes,
+  paramFeeds,
+  paramInputs,
+} from "./llama.ts";
 import { paramTable } from "./params.ts";
+import { ropeTables } from "./rope.ts";
 import { loadTokenizer, type ModelTokenizer } from "./tokenizer.ts";
 
 // ---- types ----
@@ -31,6 +41,12 @@ export interface GenerateOptions {
   readonly stop?: readonly string[];
   /** Decode text for stop strings (needed when `stop` is given). */
   readonly decode?: (ids: readonly number[]) => string;
+  /**
+   * How the prompt enters the KV cache: "batch" = one pass over the whole prompt (all prompts of a batch
+   * together); "tokens" = one decode-sized call per prompt position (the earlier way, kept for comparison).
+   * @default "batch"
+   */
+  readonly prefill?: "batch" | "tokens";
 }
 
 export interface Generation {
@@ -43,62 +59,49 @@ export interface Generation {
 
 const NEG = -1e9;
 
-/** [1, 1, n*D] → [1, n, 1, D] */
-const heads = (x: E.Node, n: number, D: number): E.Node => E.transpose(E.reshape(x, [1, 1, n, D]), [0, 2, 1, 3]);
-
-/** [1, Hkv, S, D] → [1, H, S, D] (grouped-query attention). */
-function repeatKv(x: E.Node, H: number, Hkv: number, D: number): E.Node {
-  if (H === Hkv) return x;
-  const S = x.shape[2]!;
-  return E.reshape(E.expand(E.reshape(x, [1, Hkv, 1, S, D]), [1, Hkv, H / Hkv, S, D]), [1, H, S, D]);
-}
-
-/** The decode step graph: one token in, logits [1, 1, V] and the updated caches out. */
-function decodeGraph(cfg: ModelConfig) {
+/**
+ * The cached step graph: B rows of T new tokens each, written into S cache slots per layer, through the same
+ * `decoder` the trainer runs; logits [B, 1, V] of one chosen position per row (`last`), and the updated caches.
+ * Prefill is T = prompt length (or 1 per call, token by token); decoding is T = 1.
+ */
+function stepGraph(cfg: ModelConfig) {
   const m = modelDims(cfg);
-  const { H, Hkv, D } = m;
   return E.trace(() => {
     const p: ParamNodes = paramInputs(paramTable(cfg));
-    const w = (k: string) => p.get(k)!;
-    const ids = E.input("input_ids", [1, 1], "int64");
-    const cos = E.input("rope_cos", [1, D]); // position p's row
-    const sin = E.input("rope_sin", [1, D]);
-    const slot = E.input("slot", ["S", 1]); // one-hot of p over the cache slots
-    const bias = E.input("attn_bias", [1, 1, 1, "S"]); // 0 for slots ≤ p, −1e9 after
-    const outs: Record<string, E.Node> = {};
-    let x = E.gather(w("model.embed_tokens.weight"), ids); // [1, 1, C]
-    for (let i = 0; i < m.L; i++) {
-      const pre = `model.layers.${i}`;
-      const lin = (name: string, h: E.Node, n: number) =>
-        heads(
-          E.linear(h, w(`${pre}.self_attn.${name}.weight`), m.qkvBias ? w(`${pre}.self_attn.${name}.bias`) : undefined),
-          n,
-          D,
-        );
-      const h = E.rmsNorm(x, w(`${pre}.input_layernorm.weight`), m.eps); // [1, 1, C]
-      const q = E.rope(lin("q_proj", h, H), cos, sin); // [1, H, 1, D]
-      const k = E.rope(lin("k_proj", h, Hkv), cos, sin); // [1, Hkv, 1, D]
-      const v = lin("v_proj", h, Hkv); // [1, Hkv, 1, D]
-      const kc = E.add(E.input(`past_k.${i}`, [1, Hkv, "S", D]), E.mul(k, slot)); // [1, Hkv, S, D]
-      const vc = E.add(E.input(`past_v.${i}`, [1, Hkv, "S", D]), E.mul(v, slot)); // [1, Hkv, S, D]
-      outs[`present_k.${i}`] = kc;
-      outs[`present_v.${i}`] = vc;
-      const scores = E.add(E.matmul(E.mul(q, 1 / Math.sqrt(D)), E.transposeLast(repeatKv(kc, H, Hkv, D))), bias); // [1, H, 1, S]
-      const y = E.matmul(E.softmax(scores, -1), repeatKv(vc, H, Hkv, D)); // [1, H, 1, D]
-      const merged = E.reshape(E.transpose(y, [0, 2, 1, 3]), [1, 1, H * D]); // [1, 1, H*D]
-      x = E.add(
-        x,
-        E.linear(merged, w(`${pre}.self_attn.o_proj.weight`), m.oBias ? w(`${pre}.self_attn.o_proj.bias`) : undefined),
-      ); // [1, 1, C]
-      const h2 = E.rmsNorm(x, w(`${pre}.post_attention_layernorm.weight`), m.eps); // [1, 1, C]
-      const gate = E.linear(h2, w(`${pre}.mlp.gate_proj.weight`)); // [1, 1, I]
-      const up = E.linear(h2, w(`${pre}.mlp.up_proj.weight`)); // [1, 1, I]
-      x = E.add(x, E.linear(E.mul(E.silu(gate), up), w(`${pre}.mlp.down_proj.weight`))); // [1, 1, C]
-    }
-    const head = m.tied ? w("model.embed_tokens.weight") : w("lm_head.weight"); // [V, C]
-    outs.logits = E.linear(E.rmsNorm(x, w("model.norm.weight"), m.eps), head); // [1, 1, V]
-    return outs;
+    const ids = E.input("input_ids", ["B", "T"], "int64");
+    const a = {
+      cos: E.input("rope_cos", ["B", 1, "T", m.D]), // each row's own positions
+      sin: E.input("rope_sin", ["B", 1, "T", m.D]),
+      bias: E.input("attn_bias", ["B", 1, "T", "S"]), // 0 for slots ≤ the query's position, −1e9 after
+    };
+    const cache = {
+      place: E.input("kv_place", ["B", 1, "S", "T"]),
+      past: (i: number) => ({
+        k: E.input(`past_k.${i}`, ["B", m.Hkv, "S", m.D]),
+        v: E.input(`past_v.${i}`, ["B", m.Hkv, "S", m.D]),
+      }),
+    };
+    const { h, present } = decoder(cfg, p, ids, a, cache); // h: [B, T, C]
+    const last = E.input("last", ["B", 1], "int64"); // the position whose next token is wanted
+    const idx = E.expand(E.reshape(last, ["B", 1, 1]), ["B", 1, m.C]); // [B, 1, C]
+    return { ...present, logits: lmHead(m, p, E.gatherElements(h, idx, 1)) }; // logits: [B, 1, V]
   });
+}
+
+/** A KV cache in use: B rows of S slots per layer (fed back each call) and the RoPE tables of 0..S-1. */
+interface Cache {
+  readonly B: number;
+  readonly S: number;
+  readonly kv: Record<string, E.Feed>;
+  readonly cos: Float32Array; // [S, D]
+  readonly sin: Float32Array; // [S, D]
+}
+
+/** Per row: `n` new tokens at positions start..start+n-1, of which the first `valid` are real (rest padding). */
+interface StepRows {
+  readonly tokens: readonly (readonly number[])[]; // [B][n]
+  readonly start: readonly number[];
+  readonly valid: readonly number[];
 }
 
 /** Next token from logits: argmax, or temperature + top-p sampling. */
@@ -124,97 +127,220 @@ function pick(logits: Float32Array, o: GenerateOptions, rand: () => number): num
   return probs[n - 1]!.i;
 }
 
+/** One row's decoding: its tokens so far, its seeded stream and the stop rules (EOS ids, stop strings, limit). */
+class Decoding {
+  done = false;
+  private readonly out: number[] = [];
+  private readonly rand: () => number;
+  private text: string | undefined;
+  private finish: "stop" | "length" = "length";
+
+  constructor(
+    private readonly o: GenerateOptions,
+    private readonly stopIds: ReadonlySet<number>,
+    private logits: Float32Array,
+  ) {
+    this.rand = makeRng(o.seed ?? 0);
+  }
+
+  /** Choose the next token from the current logits; returns the token to feed next (0 once the row is done). */
+  pick(isLast: boolean): number {
+    if (this.done) return 0;
+    const next = pick(this.logits, this.o, this.rand);
+    if (this.stopIds.has(next)) return this.end("stop");
+    this.out.push(next);
+    if (this.o.stop?.length && this.o.decode) {
+      const text = this.o.decode(this.out);
+      const hit = this.o.stop.map((s) => text.indexOf(s)).filter((i) => i >= 0);
+      if (hit.length) {
+        this.text = text.slice(0, Math.min(...hit));
+        return this.end("stop");
+      }
+    }
+    if (isLast) this.end("length");
+    return next;
+  }
+
+  /** The logits after the token just fed. */
+  feed(logits: Float32Array): void {
+    if (!this.done) this.logits = logits;
+  }
+
+  result(): Generation {
+    const text = this.text ?? (this.o.decode ? this.o.decode(this.out) : undefined);
+    return { ids: this.out, ...(text !== undefined ? { text } : {}), finish: this.finish };
+  }
+
+  private end(finish: "stop" | "length"): number {
+    [this.done, this.finish] = [true, finish];
+    return 0;
+  }
+}
+
 // ---- exports ----
 
-/** A loaded model ready to generate: the decode program (KV cache) and the full-forward program. */
+/** A loaded model ready to generate: the cached step program (KV cache) and the full-forward program. */
 export class Generator {
+  private readonly dims: ModelDims;
   private constructor(
     readonly cfg: ModelConfig,
     private readonly params: Record<string, E.Feed>,
-    private readonly decode: E.Program,
+    private readonly step: E.Program,
     private readonly full: E.Program,
-  ) {}
+  ) {
+    this.dims = modelDims(cfg);
+  }
 
   static async create(model: Pick<ModelDir, "config" | "params">, threads?: number): Promise<Generator> {
     const cfg = model.config;
     const opts = { spin: false, ...(threads ? { threads } : {}) };
-    const dec = decodeGraph(cfg);
-    const decode = await E.Program.create(E.toOnnx(dec.graph, dec.result, "decode"), opts);
+    const st = stepGraph(cfg);
+    const step = await E.Program.create(E.toOnnx(st.graph, st.result, "step"), opts);
     const fwd = E.trace(() => {
       const { params, batch } = llamaInputs(cfg);
       return forward(cfg, params, batch); // [B, T, V]
     });
     const full = await E.Program.create(E.toOnnx(fwd.graph, { logits: fwd.result }, "forward"), opts);
-    return new Generator(cfg, paramFeeds(model.params.table, model.params.tensors), decode, full);
+    return new Generator(cfg, paramFeeds(model.params.table, model.params.tensors), step, full);
   }
 
   /** Logits [V] of the last position by a full forward pass over `ids`. */
   async lastLogits(ids: readonly number[]): Promise<Float32Array> {
     const out = (await this.full.run({ ...batchFeeds(this.cfg, [{ prompt: ids, response: [] }]), ...this.params }))
       .logits as Float32Array;
-    const V = modelDims(this.cfg).V;
+    const V = this.dims.V;
     return out.slice((ids.length - 1) * V, ids.length * V);
   }
 
   /** Continue `prompt` (token ids). `cache: false` recomputes the whole sequence for every token. */
   async generate(prompt: readonly number[], o: GenerateOptions = {}, cache = true): Promise<Generation> {
-    if (prompt.length === 0)
-      throw new ConfigError("cannot generate from an empty prompt", { expected: "at least one token" });
+    if (!cache) return this.generateUncached(prompt, o);
+    return (await this.generateBatch([prompt], o))[0]!;
+  }
+
+  /**
+   * Continue several prompts together on the KV cache: one prefill pass over all prompts (right-padded), then
+   * one decode step per new token for all rows. Each row samples from its own seeded stream, so a row's tokens
+   * are those of generating its prompt alone.
+   */
+  async generateBatch(prompts: readonly (readonly number[])[], o: GenerateOptions = {}): Promise<Generation[]> {
+    for (const prompt of prompts)
+      if (prompt.length === 0)
+        throw new ConfigError("cannot generate from an empty prompt", { expected: "at least one token" });
     const maxTokens = o.maxTokens ?? 256;
-    const eos = this.cfg.eos_token_id;
-    const stopIds = new Set(o.stopIds ?? (Array.isArray(eos) ? eos : eos === undefined || eos === null ? [] : [eos]));
-    const rand = makeRng(o.seed ?? 0);
-    const m = modelDims(this.cfg);
-    const S = prompt.length + maxTokens;
-    const { cos, sin } = ropeTables(S, m.D, this.cfg.rope_theta);
-    const kv: Record<string, E.Feed> = {};
-    for (let i = 0; i < m.L; i++)
-      for (const n of ["k", "v"])
-        kv[`past_${n}.${i}`] = { data: new Float32Array(m.Hkv * S * m.D), dims: [1, m.Hkv, S, m.D] };
-    let pos = 0;
-    // Feed one token at position `pos` through the decode graph; returns its logits and keeps the caches.
-    const step = async (id: number): Promise<Float32Array> => {
-      const slot = new Float32Array(S);
-      slot[pos] = 1;
-      const bias = new Float32Array(S).fill(NEG).fill(0, 0, pos + 1);
-      const out = await this.decode.run({
-        input_ids: { data: BigInt64Array.of(BigInt(id)), dims: [1, 1] },
-        rope_cos: { data: cos.subarray(pos * m.D, (pos + 1) * m.D), dims: [1, m.D] },
-        rope_sin: { data: sin.subarray(pos * m.D, (pos + 1) * m.D), dims: [1, m.D] },
-        slot: { data: slot, dims: [S, 1] },
-        attn_bias: { data: bias, dims: [1, 1, 1, S] },
-        ...kv,
-        ...this.params,
+    const longest = Math.max(...prompts.map((q) => q.length));
+    const cache = this.openCache(prompts.length, longest + maxTokens);
+    const logits = await this.prefill(cache, prompts, o.prefill ?? "batch");
+    const rows = prompts.map((_, b) => new Decoding(o, this.stopIds(o), logits[b]!));
+    for (let t = 0; t < maxTokens && rows.some((r) => !r.done); t++) {
+      const next = rows.map((r) => r.pick(t + 1 === maxTokens));
+      if (rows.every((r) => r.done)) break;
+      const out = await this.run(cache, {
+        tokens: next.map((id) => [id]),
+        start: prompts.map((q) => q.length + t),
+        valid: prompts.map(() => 1),
       });
-      for (let i = 0; i < m.L; i++)
-        for (const n of ["k", "v"])
-          kv[`past_${n}.${i}`] = { data: out[`present_${n}.${i}`] as Float32Array, dims: [1, m.Hkv, S, m.D] };
-      pos += 1;
-      return out.logits as Float32Array;
-    };
-    const ids = [...prompt];
-    let logits: Float32Array = new Float32Array(0);
-    if (cache) for (const id of prompt) logits = await step(id);
-    const out: number[] = [];
-    for (let t = 0; t < maxTokens; t++) {
-      if (!cache) logits = await this.lastLogits(ids);
-      const next = pick(logits, o, rand);
-      if (stopIds.has(next)) return { ids: out, ...(o.decode ? { text: o.decode(out) } : {}), finish: "stop" };
-      out.push(next);
-      ids.push(next);
-      if (o.stop?.length && o.decode) {
-        const text = o.decode(out);
-        const hit = o.stop.map((s) => text.indexOf(s)).filter((i) => i >= 0);
-        if (hit.length) return { ids: out, text: text.slice(0, Math.min(...hit)), finish: "stop" };
-      }
-      if (cache && t + 1 < maxTokens) logits = await step(next);
+      for (const [b, r] of rows.entries()) r.feed(out[b]!);
     }
-    return { ids: out, ...(o.decode ? { text: o.decode(out) } : {}), finish: "length" };
+    return rows.map((r) => r.result());
   }
 
   async release(): Promise<void> {
-    await this.decode.release();
+    await this.step.release();
     await this.full.release();
+  }
+
+  // ---- private ----
+
+  private stopIds(o: GenerateOptions): Set<number> {
+    const eos = this.cfg.eos_token_id;
+    return new Set(o.stopIds ?? (Array.isArray(eos) ? eos : eos === undefined || eos === null ? [] : [eos]));
+  }
+
+  /** Zeroed caches of S slots for B rows and the RoPE tables of positions 0..S-1. */
+  private openCache(B: number, S: number): Cache {
+    checkSequenceLength(this.cfg, S, "the longest prompt + max tokens");
+    const m = this.dims;
+    const kv: Record<string, E.Feed> = {};
+    for (let i = 0; i < m.L; i++)
+      for (const n of ["k", "v"])
+        kv[`past_${n}.${i}`] = { data: new Float32Array(B * m.Hkv * S * m.D), dims: [B, m.Hkv, S, m.D] };
+    return { B, S, kv, ...ropeTables(this.cfg, S) };
+  }
+
+  /** Fill the caches with the prompts; returns each row's logits after its last prompt token. */
+  private async prefill(c: Cache, prompts: readonly (readonly number[])[], how: "batch" | "tokens") {
+    const lens = prompts.map((q) => q.length);
+    if (how === "batch") {
+      const n = Math.max(...lens);
+      const tokens = prompts.map((q) => Array.from({ length: n }, (_, t) => q[t] ?? 0));
+      return this.run(c, { tokens, start: lens.map(() => 0), valid: lens });
+    }
+    const logits: Float32Array[] = [];
+    for (let t = 0; t < Math.max(...lens); t++) {
+      const out = await this.run(c, {
+        tokens: prompts.map((q) => [q[t] ?? 0]),
+        start: lens.map(() => t),
+        valid: lens.map((len) => (t < len ? 1 : 0)),
+      });
+      for (const [b, len] of lens.entries()) if (t === len - 1) logits[b] = out[b]!;
+    }
+    return logits;
+  }
+
+  /** One step-program call: write the rows' new tokens into the caches; logits [V] of each row's last valid token. */
+  private async run(c: Cache, r: StepRows): Promise<Float32Array[]> {
+    const m = this.dims;
+    const { B, S } = c;
+    const n = r.tokens[0]!.length;
+    const ids = new BigInt64Array(B * n);
+    const cos = new Float32Array(B * n * m.D);
+    const sin = new Float32Array(B * n * m.D);
+    const bias = new Float32Array(B * n * S).fill(NEG);
+    const place = new Float32Array(B * S * n);
+    const last = new BigInt64Array(B);
+    for (let b = 0; b < B; b++) {
+      last[b] = BigInt(Math.max(0, r.valid[b]! - 1));
+      for (let t = 0; t < n; t++) {
+        const pos = r.start[b]! + t;
+        ids[b * n + t] = BigInt(r.tokens[b]![t]!);
+        cos.set(c.cos.subarray(pos * m.D, (pos + 1) * m.D), (b * n + t) * m.D);
+        sin.set(c.sin.subarray(pos * m.D, (pos + 1) * m.D), (b * n + t) * m.D);
+        bias.fill(0, (b * n + t) * S, (b * n + t) * S + pos + 1); // slots 0..pos are visible
+        if (t < r.valid[b]!) place[(b * S + pos) * n + t] = 1; // padding is never written
+      }
+    }
+    const out = await this.step.run({
+      input_ids: { data: ids, dims: [B, n] },
+      rope_cos: { data: cos, dims: [B, 1, n, m.D] },
+      rope_sin: { data: sin, dims: [B, 1, n, m.D] },
+      attn_bias: { data: bias, dims: [B, 1, n, S] },
+      kv_place: { data: place, dims: [B, 1, S, n] },
+      last: { data: last, dims: [B, 1] },
+      ...c.kv,
+      ...this.params,
+    });
+    for (let i = 0; i < m.L; i++)
+      for (const k of ["k", "v"])
+        c.kv[`past_${k}.${i}`] = { data: out[`present_${k}.${i}`] as Float32Array, dims: [B, m.Hkv, S, m.D] };
+    const logits = out.logits as Float32Array;
+    return Array.from({ length: B }, (_, b) => logits.subarray(b * m.V, (b + 1) * m.V));
+  }
+
+  /** The reference path: a full forward pass over the whole sequence for every new token. */
+  private async generateUncached(prompt: readonly number[], o: GenerateOptions): Promise<Generation> {
+    if (prompt.length === 0)
+      throw new ConfigError("cannot generate from an empty prompt", { expected: "at least one token" });
+    const maxTokens = o.maxTokens ?? 256;
+    const ids = [...prompt];
+    const row = new Decoding(o, this.stopIds(o), await this.lastLogits(ids));
+    for (let t = 0; t < maxTokens; t++) {
+      const next = row.pick(t + 1 === maxTokens);
+      if (row.done) break;
+      ids.push(next);
+      row.feed(await this.lastLogits(ids));
+    }
+    return row.result();
   }
 }
 

@@ -13,6 +13,7 @@ export {
   trainByteLevelBpe,
 } from "./bpe.ts";
 export {
+  checkSequenceLength,
   type ModelConfig,
   ModelConfigSchema,
   type ModelDims,
@@ -20,23 +21,26 @@ export {
   type NewConfigOptions,
   newModelConfig,
   parseModelConfig,
+  RopeScalingSchema,
 } from "./config.ts";
 export { type CreateModelOptions, createModel, SPECIAL_TOKENS } from "./create.ts";
 export { loadModelConfig, loadModelDir, type ModelDir, SIDE_FILES, type SideFile, saveModelDir } from "./hfdir.ts";
 export { initParams, makeRng } from "./init.ts";
 export {
+  type AttentionInputs,
   type BatchInputs,
   batchFeeds,
   batchInputs,
   causalBias,
+  decoder,
   forward,
   hidden,
-  iopoLossGraph,
+  type KvCacheInputs,
   llamaInputs,
+  lmHead,
   type ParamNodes,
   paramFeeds,
   paramInputs,
-  ropeTables,
   type ScoredSequence,
   sequenceLogps,
 } from "./llama.ts";
@@ -52,6 +56,7 @@ export {
   paramTable,
 } from "./params.ts";
 export { Rng, type RngState } from "./rng.ts";
+export { type RopeFrequencies, type RopeSpec, ropeFrequencies, ropeSpec, ropeTables } from "./rope.ts";
 export {
   decodeToF32,
   encodeHeader,

@@ -1,13 +1,14 @@
 // The Llama / Qwen2 forward pass as a function on the engine's graph builder: token embedding, RMSNorm, rotary
-// embedding (HF rotate-half), grouped-query attention with an additive mask, SwiGLU MLP, final norm, tied or untied
-// head; and summed response log-probs. Also the data-side tables it is fed (RoPE cos/sin, causal+padding mask).
+// embedding (HF rotate-half), grouped-query attention with an additive mask (optionally over a KV cache), SwiGLU
+// MLP, final norm, tied or untied head; and summed response log-probs. Also the data-side feeds of a scored batch.
 // Dimension letters as in README.md: B batch, T time, C hidden, V vocab, H heads, Hkv kv heads, D head dim, I mlp.
 
 import type { Node } from "../engine/index.ts";
 import * as E from "../engine/index.ts";
 import { CheckpointError } from "../errors.ts";
-import { type ModelConfig, type ModelDims, modelDims } from "./config.ts";
+import { checkSequenceLength, type ModelConfig, type ModelDims, modelDims } from "./config.ts";
 import { type ParamSpec, paramTable } from "./params.ts";
+import { ropeTables } from "./rope.ts";
 
 // ---- types ----
 
@@ -20,6 +21,25 @@ export interface BatchInputs {
   readonly cos: Node; // float32 [T, D] rotary tables (HF layout, halves duplicated)
   readonly sin: Node; // float32 [T, D]
   readonly bias: Node; // float32 [1, 1, T, T] additive causal mask: 0 where visible, -1e9 where not
+}
+
+/** What attention needs besides the parameters (BatchInputs carries these for training and scoring). */
+export interface AttentionInputs {
+  readonly cos: Node; // float32 [T, D] or [B, 1, T, D]: rotary tables of the T new positions (HF layout)
+  readonly sin: Node; // same shape as cos
+  readonly bias: Node; // float32 [1|B, 1, T, S]: 0 where query t may see key s, -1e9 where not (S = T uncached)
+}
+
+/** A KV cache of S slots per layer, fed and returned whole (the engine's shapes are static per run). */
+export interface KvCacheInputs {
+  readonly place: Node; // float32 [B, 1, S, T]: 1 where slot s receives new token t (0 columns for padding)
+  readonly past: (layer: number) => { k: Node; v: Node }; // float32 [B, Hkv, S, D] each
+}
+
+interface LayerCache {
+  readonly k: Node; // [B, Hkv, S, D]
+  readonly v: Node; // [B, Hkv, S, D]
+  readonly place: Node; // [B, 1, S, T]
 }
 
 /** Parameter input nodes by HF key, in parameter-table order. */
@@ -71,56 +91,94 @@ function repeatKv(x: Node, H: number, Hkv: number, D: number): Node {
 
 // ---- sub-blocks: functions of (params, x) ----
 
-function attention(m: ModelDims, p: ParamNodes, pre: string, x: Node, b: BatchInputs): Node {
+/**
+ * Self-attention of one layer. Without a cache the keys are the T new positions; with one, the new keys/values
+ * are written into the layer's S slots (`place` [B, 1, S, T] one-hot: slot s receives new token t) and the
+ * queries attend over all S slots. Returns the output and the keys/values attended over (the updated cache).
+ */
+function attention(
+  m: ModelDims,
+  p: ParamNodes,
+  pre: string,
+  x: Node,
+  a: AttentionInputs,
+  past?: LayerCache,
+): { y: Node; k: Node; v: Node } {
   const { H, Hkv, D } = m;
   const lin = (name: string, bias: boolean) =>
     E.scope(name, () =>
       E.linear(x, param(p, `${pre}.${name}.weight`), bias ? param(p, `${pre}.${name}.bias`) : undefined),
     );
-  const q = E.rope(heads(lin("q_proj", m.qkvBias), H, D), b.cos, b.sin); // [B, H, T, D]
-  const k = E.rope(heads(lin("k_proj", m.qkvBias), Hkv, D), b.cos, b.sin); // [B, Hkv, T, D]
-  const v = heads(lin("v_proj", m.qkvBias), Hkv, D); // [B, Hkv, T, D]
-  const kT = E.transposeLast(repeatKv(k, H, Hkv, D)); // [B, H, D, T]
-  // Scale q (T·D values) rather than the scores (T·T values).
-  const scores = E.add(E.matmul(E.mul(q, 1 / Math.sqrt(D)), kT), b.bias); // [B, H, T, T]
-  const y = E.matmul(E.softmax(scores, -1), repeatKv(v, H, Hkv, D)); // [B, H, T, D]
-  const merged = E.reshape(E.transpose(y, [0, 2, 1, 3]), [y.shape[0], y.shape[2], H * D]); // [B, T, H*D]
-  return E.scope("o_proj", () =>
+  const q = E.rope(heads(lin("q_proj", m.qkvBias), H, D), a.cos, a.sin); // [B, H, T, D]
+  let k = E.rope(heads(lin("k_proj", m.qkvBias), Hkv, D), a.cos, a.sin); // [B, Hkv, T, D]
+  let v = heads(lin("v_proj", m.qkvBias), Hkv, D); // [B, Hkv, T, D]
+  if (past) {
+    k = E.add(past.k, E.matmul(past.place, k)); // [B, Hkv, S, D]
+    v = E.add(past.v, E.matmul(past.place, v)); // [B, Hkv, S, D]
+  }
+  const kT = E.transposeLast(repeatKv(k, H, Hkv, D)); // [B, H, D, S]
+  // Scale q (T·D values) rather than the scores (T·S values).
+  const scores = E.add(E.matmul(E.mul(q, 1 / Math.sqrt(D)), kT), a.bias); // [B, H, T, S]
+  const att = E.matmul(E.softmax(scores, -1), repeatKv(v, H, Hkv, D)); // [B, H, T, D]
+  const merged = E.reshape(E.transpose(att, [0, 2, 1, 3]), [att.shape[0], att.shape[2], H * D]); // [B, T, H*D]
+  const y = E.scope("o_proj", () =>
     E.linear(merged, param(p, `${pre}.o_proj.weight`), m.oBias ? param(p, `${pre}.o_proj.bias`) : undefined),
   ); // [B, T, C]
+  return { y, k, v };
 }
 
-function mlp(p: ParamNodes, pre: string, x: Node): Node {
-  const gate = E.scope("gate_proj", () => E.linear(x, param(p, `${pre}.gate_proj.weight`))); // [B, T, I]
-  const up = E.scope("up_proj", () => E.linear(x, param(p, `${pre}.up_proj.weight`))); // [B, T, I]
-  return E.scope("down_proj", () => E.linear(E.mul(E.silu(gate), up), param(p, `${pre}.down_proj.weight`))); // [B, T, C]
+function mlp(m: ModelDims, p: ParamNodes, pre: string, x: Node): Node {
+  const lin = (name: string, h: Node) =>
+    E.scope(name, () =>
+      E.linear(h, param(p, `${pre}.${name}.weight`), m.mlpBias ? param(p, `${pre}.${name}.bias`) : undefined),
+    );
+  const gate = lin("gate_proj", x); // [B, T, I]
+  const up = lin("up_proj", x); // [B, T, I]
+  return lin("down_proj", E.mul(E.silu(gate), up)); // [B, T, C]
 }
 
 // ---- exports ----
 
-/** Final hidden states [B, T, C] (after the last RMSNorm) of a batch of token ids. */
-export function hidden(cfg: ModelConfig, p: ParamNodes, b: BatchInputs): Node {
+/**
+ * The decoder: embedding, then per layer x + attn(norm(x)) and x + mlp(norm(x)), then the final norm. The one
+ * Llama block for training, scoring and KV-cache generation; `cache` switches attention to S cache slots and
+ * returns the updated per-layer keys/values as `present` ({`present_k.i`, `present_v.i`}: [B, Hkv, S, D]).
+ */
+export function decoder(
+  cfg: ModelConfig,
+  p: ParamNodes,
+  ids: Node,
+  a: AttentionInputs,
+  cache?: KvCacheInputs,
+): { h: Node; present: Record<string, Node> } {
   const m = modelDims(cfg);
-  let x = E.scope("embed_tokens", () => E.gather(param(p, "model.embed_tokens.weight"), b.ids)); // [B, T, C]
+  const present: Record<string, Node> = {};
+  let x = E.scope("embed_tokens", () => E.gather(param(p, "model.embed_tokens.weight"), ids)); // [B, T, C]
   for (let i = 0; i < m.L; i++) {
     const pre = `model.layers.${i}`;
     E.scope(`layers.${i}`, () => {
       const h = E.rmsNorm(x, param(p, `${pre}.input_layernorm.weight`), m.eps); // [B, T, C]
-      x = E.add(
-        x,
-        E.scope("attn", () => attention(m, p, `${pre}.self_attn`, h, b)),
-      ); // [B, T, C]
+      const past = cache && { ...cache.past(i), place: cache.place };
+      const att = E.scope("attn", () => attention(m, p, `${pre}.self_attn`, h, a, past));
+      if (cache) [present[`present_k.${i}`], present[`present_v.${i}`]] = [att.k, att.v];
+      x = E.add(x, att.y); // [B, T, C]
       const h2 = E.rmsNorm(x, param(p, `${pre}.post_attention_layernorm.weight`), m.eps); // [B, T, C]
       x = E.add(
         x,
-        E.scope("mlp", () => mlp(p, `${pre}.mlp`, h2)),
+        E.scope("mlp", () => mlp(m, p, `${pre}.mlp`, h2)),
       ); // [B, T, C]
     });
   }
-  return E.rmsNorm(x, param(p, "model.norm.weight"), m.eps); // [B, T, C]
+  return { h: E.rmsNorm(x, param(p, "model.norm.weight"), m.eps), present }; // [B, T, C]
 }
 
-const lmHead = (m: ModelDims, p: ParamNodes, h: Node): Node =>
+/** Final hidden states [B, T, C] (after the last RMSNorm) of a batch of token ids. */
+export function hidden(cfg: ModelConfig, p: ParamNodes, b: BatchInputs): Node {
+  return decoder(cfg, p, b.ids, b).h; // [B, T, C]
+}
+
+/** The LM head on hidden states: [..., C] → [..., V] (tied: the embedding matrix). */
+export const lmHead = (m: ModelDims, p: ParamNodes, h: Node): Node =>
   E.scope("lm_head", () => E.linear(h, m.tied ? param(p, "model.embed_tokens.weight") : param(p, "lm_head.weight")));
 
 /** Logits [B, T, V] of a batch of token ids. */
@@ -151,19 +209,6 @@ export function llamaInputs(
   return { params: paramInputs(table), batch: batchInputs(modelDims(cfg), B), table };
 }
 
-/** RoPE tables for positions 0..T-1 (HF: inv_freq = θ^(-2i/D), emb = cat(freqs, freqs)). */
-export function ropeTables(T: number, D: number, theta: number): { cos: Float32Array; sin: Float32Array } {
-  const cos = new Float32Array(T * D);
-  const sin = new Float32Array(T * D);
-  for (let t = 0; t < T; t++)
-    for (let i = 0; i < D / 2; i++) {
-      const f = t * theta ** (-(2 * i) / D);
-      cos[t * D + i] = cos[t * D + i + D / 2] = Math.cos(f);
-      sin[t * D + i] = sin[t * D + i + D / 2] = Math.sin(f);
-    }
-  return { cos, sin };
-}
-
 /**
  * Causal additive mask [B, 1, T, T]. With right padding this is also the padding mask: a real query never sees a
  * later (padded) key, and padded positions carry no loss.
@@ -173,21 +218,6 @@ export function causalBias(B: number, T: number): Float32Array {
   for (let b = 0; b < B; b++)
     for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) out[(b * T + i) * T + j] = NEG;
   return out;
-}
-
-/**
- * The IOPO loss in the graph (DESIGN.md, "The IOPO objective"): lp and refLp are [4G] summed log-probs in the
- * collator's order (x1,y1), (x1,y2), (x2,y2), (x2,y1) per group. Returns the per-group losses [G] (G may be
- * symbolic, so the caller sums them and scales the gradient by 1/G for a mean).
- */
-export function iopoLossGraph(lp: Node, refLp: Node, beta: number): Node {
-  const rho = E.reshape(E.sub(lp, refLp), [-1, 4]); // [G, 4]: a = y1|x1, b = y2|x1, c = y2|x2, d = y1|x2
-  const col = (i: number) => E.slice(rho, 1, i, i + 1); // [G, 1]
-  const [a, b, c, d] = [col(0), col(1), col(2), col(3)];
-  const pi1 = E.sub(E.mul(a, 2), E.add(b, d)); // [G, 1] Π1 = 2ρ(a) − ρ(b) − ρ(d)
-  const pi2 = E.sub(E.mul(c, 2), E.add(d, b)); // [G, 1] Π2 = 2ρ(c) − ρ(d) − ρ(b)
-  const z = E.mul(E.add(pi1, pi2), 0.5); // [G, 1]
-  return E.neg(E.reshape(E.log(E.sigmoid(E.mul(z, beta))), [-1])); // [G]
 }
 
 /** One sequence to score: prompt ids then response ids (the response tokens carry the loss). */
@@ -219,7 +249,8 @@ export function batchFeeds(cfg: ModelConfig, seqs: readonly ScoredSequence[]): R
       mask[b * R + r] = 1;
     }
   }
-  const { cos, sin } = ropeTables(T, D, cfg.rope_theta);
+  checkSequenceLength(cfg, T);
+  const { cos, sin } = ropeTables(cfg, T);
   return {
     input_ids: { data: ids, dims: [B, T] },
     positions: { data: positions, dims: [B, R] },

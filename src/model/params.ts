@@ -45,7 +45,7 @@ export function numel(shape: readonly number[]): number {
 
 /** The ordered parameter table for a config: embedding, L × (attn, mlp, norms), final norm, head unless tied. */
 export function paramTable(cfg: ModelConfig): ParamSpec[] {
-  const { V, C, L, H, Hkv, D, I, qkvBias, oBias, tied } = modelDims(cfg);
+  const { V, C, L, H, Hkv, D, I, qkvBias, oBias, mlpBias, tied } = modelDims(cfg);
   const rows: ParamSpec[] = [spec("model.embed_tokens.weight", [V, C], null, "normal")]; // [V, C]
   for (let i = 0; i < L; i++) {
     const p = `model.layers.${i}`;
@@ -60,8 +60,11 @@ export function paramTable(cfg: ModelConfig): ParamSpec[] {
     if (oBias) rows.push(spec(`${p}.self_attn.o_proj.bias`, [C], i, "zeros")); // [C]
     rows.push(spec(`${p}.post_attention_layernorm.weight`, [C], i, "ones")); // [C]
     rows.push(spec(`${p}.mlp.gate_proj.weight`, [I, C], i, "normal", true)); // [I, C]
+    if (mlpBias) rows.push(spec(`${p}.mlp.gate_proj.bias`, [I], i, "zeros")); // [I]
     rows.push(spec(`${p}.mlp.up_proj.weight`, [I, C], i, "normal", true)); // [I, C]
+    if (mlpBias) rows.push(spec(`${p}.mlp.up_proj.bias`, [I], i, "zeros")); // [I]
     rows.push(spec(`${p}.mlp.down_proj.weight`, [C, I], i, "normal", true)); // [C, I]
+    if (mlpBias) rows.push(spec(`${p}.mlp.down_proj.bias`, [C], i, "zeros")); // [C]
   }
   rows.push(spec("model.norm.weight", [C], null, "ones")); // [C]
   if (!tied) rows.push(spec("lm_head.weight", [V, C], null, "normal", true)); // [V, C]

@@ -19,8 +19,11 @@ test("a Qwen2 config gives q/k/v bias, a tied head and GQA dims", async () => {
     I: 64,
     qkvBias: true,
     oBias: false,
+    mlpBias: false,
     tied: true,
     ropeTheta: 1e6,
+    rope: { kind: "default" },
+    window: null,
     eps: 1e-6,
   });
 });
@@ -43,8 +46,11 @@ test("a Llama config: no bias unless attention_bias, defaults for missing keys, 
   assert.equal(d.tied, false);
   assert.equal(cfg.rope_theta, 10000);
   assert.equal((cfg as Record<string, unknown>).transformers_version, "4.45.0");
-  const biased = modelDims(parseModelConfig({ ...raw, attention_bias: true, head_dim: 16 }));
-  assert.deepEqual([biased.qkvBias, biased.oBias, biased.D], [true, true, 16]);
+  const biased = modelDims(parseModelConfig({ ...raw, attention_bias: true, mlp_bias: true, head_dim: 16 }));
+  assert.deepEqual([biased.qkvBias, biased.oBias, biased.mlpBias, biased.D], [true, true, true, 16]);
+  // Qwen2 has q/k/v biases whatever attention_bias says, and never o/mlp biases.
+  const q = modelDims(parseModelConfig({ ...raw, model_type: "qwen2", attention_bias: true, mlp_bias: true }));
+  assert.deepEqual([q.qkvBias, q.oBias, q.mlpBias], [true, false, false]);
 });
 
 test("unsupported or inconsistent configs are refused by field", () => {
@@ -57,9 +63,15 @@ test("unsupported or inconsistent configs are refused by field", () => {
     num_attention_heads: 4,
   };
   const bad: [object, string][] = [
-    [{ ...base, rope_scaling: { rope_type: "llama3", factor: 8 } }, "rope_scaling"],
+    [{ ...base, rope_scaling: { rope_type: "llama3", factor: 8 } }, "rope_scaling.low_freq_factor"],
+    [
+      { ...base, rope_scaling: { rope_type: "longrope", short_factor: [1], long_factor: [2] } },
+      "rope_scaling.rope_type",
+    ],
+    [{ ...base, rope_scaling: { type: "su" } }, "rope_scaling.type"],
+    [{ ...base, rope_scaling: { rope_type: "linear" } }, "rope_scaling.factor"],
+    [{ ...base, rope_scaling: { rope_type: "linear", factor: "2" } }, "rope_scaling.factor"],
     [{ ...base, num_key_value_heads: 3 }, "num_key_value_heads"],
-    [{ ...base, mlp_bias: true }, "mlp_bias"],
     [{ ...base, hidden_size: 12 }, "head_dim"],
     [{ ...base, model_type: "gpt2" }, "model_type"],
     [{ ...base, vocab_size: "ten" }, "vocab_size"],
