@@ -1,76 +1,58 @@
-// `iopo generate`: run a JSONL of prompts through an OpenAI-compatible endpoint (one or several) or a local GGUF
-// model, with cache/resume, retries, progress and accounting. Wiring only: the work is in src/llm.
+// `iopo generate`: run a JSONL of prompts through an OpenAI-compatible endpoint (one or several), a local GGUF model
+// or a model directory, with cache/resume, retries, progress and accounting. Wiring only: the back end is
+// backend.ts, the job is src/llm. Exit 0 when every record succeeded or some failed (said on stderr and in the
+// stats), 1 when every record failed, 130 when stopped.
 
 import { basename } from "node:path";
 import type { Command } from "commander";
 import { z } from "zod";
-import { readJsonFile } from "../io/jsonl.ts";
+import { checkInputFile, checkOutputFile, readJsonFile } from "../io/index.ts";
+import { createProgress, formatReport, PriceTableSchema, ResponseCache, runGenerateJob } from "../llm/index.ts";
 import {
-  createProgress,
-  formatReport,
-  PriceTableSchema,
-  RequestEngine,
-  ResponseCache,
-  runGenerateJob,
-} from "../llm/index.ts";
-import { openProviders } from "./backend.ts";
-import { parseOptions } from "./util.ts";
+  addBackendOptions,
+  BACKEND_SHAPE,
+  checkBackend,
+  engineFor,
+  onStopSignals,
+  openProviders,
+  redactFlags,
+  resumeCommand,
+} from "./backend.ts";
+import { int, num, parseOptions } from "./util.ts";
 
 // ---- types ----
 
-const num = (name: string) =>
-  z.string().transform((s, ctx) => {
-    const n = Number(s);
-    if (s.trim() === "" || !Number.isFinite(n)) {
-      ctx.addIssue({ code: "custom", message: `--${name} must be a number, got ${JSON.stringify(s)}` });
-      return z.NEVER;
-    }
-    return n;
-  });
-
-const GenerateConfigSchema = z
-  .object({
-    in: z.string(),
-    out: z.string(),
-    baseUrl: z.array(z.string()).default([]),
-    gguf: z.string().optional(),
-    modelDir: z.string().optional(),
-    model: z.string().optional(),
-    apiKeyEnv: z.string().optional(),
-    concurrency: num("concurrency").pipe(z.number().int().min(1)).optional(),
-    timeoutMs: num("timeout-ms").pipe(z.number().int().min(1)).default(120_000),
-    maxAttempts: num("max-attempts").pipe(z.number().int().min(1)).default(5),
-    cache: z.string().optional(),
-    temperature: num("temperature").pipe(z.number().min(0).max(2)).optional(),
-    maxTokens: num("max-tokens").pipe(z.number().int().min(1)).optional(),
-    topP: num("top-p").pipe(z.number().min(0).max(1)).optional(),
-    seed: num("seed").pipe(z.number().int()).optional(),
-    system: z.string().optional(),
-    prices: z.string().optional(),
-    stats: z.string().optional(),
-    retryFailed: z.boolean().default(false),
-    json: z.boolean().default(false),
-    progressIntervalMs: num("progress-interval-ms").pipe(z.number().int().min(1)).default(10_000),
-  })
-  .strict();
-
-// ---- helpers ----
+const GenerateConfigSchema = z.strictObject({
+  in: z.string().min(1),
+  out: z.string().min(1),
+  ...BACKEND_SHAPE,
+  concurrency: int("concurrency", 1).optional(),
+  timeoutMs: int("timeout-ms", 1).optional(),
+  maxAttempts: int("max-attempts", 1).default(5),
+  cache: z.string().optional(),
+  temperature: num("temperature", 0, 2).optional(),
+  maxTokens: int("max-tokens", 1).optional(),
+  topP: num("top-p", 0, 1).optional(),
+  seed: int("seed", Number.MIN_SAFE_INTEGER).optional(),
+  system: z.string().optional(),
+  prices: z.string().optional(),
+  stats: z.string().optional(),
+  retryFailed: z.boolean().default(false),
+  json: z.boolean().default(false),
+  progressIntervalMs: int("progress-interval-ms", 1).default(10_000),
+});
 
 // ---- exports ----
 
 export function registerGenerate(program: Command): void {
-  program
+  const cmd = program
     .command("generate")
-    .description("Generate replies for a JSONL of prompts via an OpenAI-compatible endpoint or a local GGUF model")
+    .description("Generate replies for a JSONL of prompts via an OpenAI-compatible endpoint or a local model")
     .requiredOption("--in <file>", "input JSONL: {id, messages} or {id, prompt} per line")
-    .requiredOption("--out <file>", "output JSONL: {id, text, usage, finish, attempts} or {id, error}, input order")
-    .option("--base-url <url>", "OpenAI-compatible base URL incl. /v1 (repeat for several endpoints)", collect, [])
-    .option("--gguf <file>", "local GGUF model file (instead of --base-url)")
-    .option("--model-dir <dir>", "model directory trained by iopo (instead of --base-url)")
-    .option("--model <name>", "model name (required with --base-url; default for --gguf: file name)")
-    .option("--api-key-env <VAR>", "name of the environment variable holding the API key (never the key itself)")
-    .option("--concurrency <n>", "requests in flight per endpoint (default 8; 1 for --gguf)")
-    .option("--timeout-ms <n>", "per-attempt timeout in ms (default 120000)")
+    .requiredOption("--out <file>", "output JSONL: {id, text, usage, finish, attempts} or {id, error}, input order");
+  addBackendOptions(cmd)
+    .option("--concurrency <n>", "requests in flight per endpoint (default 8; 1 for local models)")
+    .option("--timeout-ms <n>", "per-attempt timeout in ms (default 120000; 3600000 for local models)")
     .option("--max-attempts <n>", "attempts per record before it is written as failed (default 5)")
     .option("--cache <file>", "SQLite cache = resume state (default <out>.cache.sqlite)")
     .option("--temperature <t>", "sampling temperature")
@@ -87,31 +69,24 @@ export function registerGenerate(program: Command): void {
       const c = parseOptions(GenerateConfigSchema, raw, "generate");
       const cachePath = c.cache ?? `${c.out}.cache.sqlite`;
       const statsPath = c.stats ?? `${c.out}.stats.json`;
+      // Everything the run will write is checked before the first request, not after the last.
+      checkBackend(c);
+      checkInputFile(c.in, "--in");
+      checkOutputFile(c.out, "--out");
+      checkOutputFile(statsPath, c.stats ? "--stats" : "--out (its <out>.stats.json)");
+      checkOutputFile(cachePath, c.cache ? "--cache" : "--out (its <out>.cache.sqlite)");
       const prices = c.prices ? await readJsonFile(c.prices, PriceTableSchema) : undefined;
-      const effective = { ...c, cache: cachePath, stats: statsPath };
-      process.stderr.write(`iopo generate: config ${JSON.stringify(effective)}\n`);
+      const effective = redactFlags({ ...c, cache: cachePath, stats: statsPath });
+      const log = (line: string) => process.stderr.write(`iopo generate: ${line}\n`);
+      log(`config ${JSON.stringify(effective)}`);
 
       const providers = await openProviders(c, "", c.concurrency ?? 8);
       const cache = ResponseCache.open(cachePath);
-      if (c.retryFailed) process.stderr.write(`iopo generate: cleared ${cache.clearFailures()} recorded failure(s)\n`);
-      const stop = new AbortController();
-      let signals = 0;
-      const onSignal = (signal: NodeJS.Signals) => {
-        signals++;
-        if (signals > 1) {
-          process.stderr.write(`iopo generate: second ${signal}, exiting now\n`);
-          process.exit(130);
-        }
-        process.stderr.write(`iopo generate: ${signal}: stopping; requests in flight are abandoned\n`);
-        stop.abort();
-      };
-      process.on("SIGINT", onSignal);
-      process.on("SIGTERM", onSignal);
-      const log = (line: string) => process.stderr.write(`iopo generate: ${line}\n`);
+      if (c.retryFailed) log(`cleared ${cache.clearFailures()} recorded failure(s)`);
+      const stop = onStopSignals("generate");
       try {
-        const engine = new RequestEngine({
-          endpoints: providers,
-          concurrency: providers[0]!.kind === "openai" ? (c.concurrency ?? 8) : 1,
+        const engine = engineFor(providers, {
+          concurrency: c.concurrency ?? 8,
           timeoutMs: c.timeoutMs,
           maxAttempts: c.maxAttempts,
           cache,
@@ -135,28 +110,32 @@ export function registerGenerate(program: Command): void {
           },
           progress: (total) => createProgress({ total, intervalMs: c.progressIntervalMs }),
         });
-        process.stderr.write(`${formatReport(result.report)}\n`);
-        if (c.json) process.stdout.write(`${JSON.stringify(result.report)}\n`);
+        const r = result.report;
+        process.stderr.write(`${formatReport(r)}\n`);
+        if (c.json) process.stdout.write(`${JSON.stringify({ ...r, outcome: result.outcome })}\n`);
         if (result.stopped) {
-          const args = process.argv
-            .slice(2)
-            .map((a) => (/^[\w./:=@,+-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`));
-          process.stderr.write(
-            `iopo generate: stopped with ${result.report.done}/${result.total} records done; finished records are saved in ${cachePath}.\n` +
-              `Resume with: iopo ${args.join(" ")}\n`,
+          log(
+            `stopped with ${r.done}/${result.total} records done; finished records are saved in ${cachePath}.\n` +
+              `Resume with: ${resumeCommand()}`,
           );
           process.exitCode = 130;
-        } else
-          process.stderr.write(`iopo generate: wrote ${result.written} lines to ${c.out} (${basename(statsPath)})\n`);
+          return;
+        }
+        log(`wrote ${result.written} lines to ${c.out} (${basename(statsPath)})`);
+        if (result.cachedFailures > 0)
+          log(
+            `${result.cachedFailures} failure(s) were replayed from the cache, not requested again; ` +
+              `rerun with --retry-failed to request them again`,
+          );
+        if (result.outcome === "all_failed") {
+          log(`every record failed (${r.failed} of ${result.total}); see the {id, error} lines in ${c.out}`);
+          process.exitCode = 1;
+        } else if (result.outcome === "some_failed")
+          log(`${r.failed} of ${result.total} records failed: written as {id, error} lines in ${c.out}`);
       } finally {
-        process.off("SIGINT", onSignal);
-        process.off("SIGTERM", onSignal);
+        stop.dispose();
         cache.close();
         for (const p of providers) await p.close?.();
       }
     });
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }

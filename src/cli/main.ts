@@ -3,6 +3,7 @@
 
 import { Command, CommanderError } from "commander";
 import { IopoError } from "../errors.ts";
+import { fsHint } from "../io/index.ts";
 import { COMMANDS } from "./commands.ts";
 
 /** Build the program; exported so tests can inspect `--help` output. */
@@ -30,6 +31,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (err instanceof IopoError) {
       process.stderr.write(`iopo: ${err.message}\n`);
       return err.exitCode;
+    }
+    // A file-system error that escaped a command (EACCES, ENOSPC, …) is the user's environment, not a bug.
+    const code = (err as NodeJS.ErrnoException | null)?.code;
+    const hint = fsHint(code);
+    if (hint) {
+      process.stderr.write(`iopo: ${(err as Error).message}\nHINT: ${hint}\n`);
+      return 1;
     }
     process.stderr.write(
       `iopo: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,

@@ -5,8 +5,10 @@
 import type { Command } from "commander";
 import { z } from "zod";
 import { ConfigError } from "../errors.ts";
-import { readJsonFile } from "../io/index.ts";
+import { checkInputFile, checkOutputDir, readJsonFile } from "../io/index.ts";
 import { LOSS_NAMES, runTraining, type StepMetrics, TrainConfigSchema, type TrainLogger } from "../train/index.ts";
+import { exitOnStopSignals, resumeCommand } from "./backend.ts";
+import { parseOptions } from "./util.ts";
 
 // ---- helpers ----
 
@@ -89,26 +91,39 @@ export function registerTrain(program: Command): void {
       "  iopo train --method dpo --model models/sft --data pairs.jsonl --out runs/dpo --batch 2 --accum 4\n" +
       "  iopo train --method iopo --model models/sft --data groups.jsonl --out runs/iopo --resume",
   );
+  cmd.option("--force-resume", "with --resume: continue even if settings differ from the saved run (recorded)");
   cmd.action(async (raw: Record<string, unknown>) => {
-    const file = raw.config ? await readJsonFile(String(raw.config), z.record(z.string(), z.unknown())) : {};
-    const parsed = TrainConfigSchema.safeParse({ ...file, ...parseFlags(raw) });
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new ConfigError(`bad option --${flag(String(issue.path[0] ?? ""))}: ${issue.message}`, {
-        field: issue.path.join("."),
-        path: raw.config ? String(raw.config) : undefined,
-      });
-    }
+    const configPath = raw.config ? String(raw.config) : undefined;
+    const file = configPath ? await readJsonFile(configPath, z.record(z.string(), z.unknown())) : {};
+    const flags = parseFlags(raw);
+    // A problem in a key that came from the config file names that file; one from a flag names the flag.
+    const bad = TrainConfigSchema.safeParse({ ...file, ...flags });
+    const fromFile =
+      !bad.success &&
+      (bad.error.issues[0]!.code === "unrecognized_keys" || !(String(bad.error.issues[0]!.path[0]) in flags));
+    const c = parseOptions(TrainConfigSchema, { ...file, ...flags }, "train", fromFile ? configPath : undefined);
+    checkOutputDir(c.out, "--out");
+    checkInputFile(c.data, "--data");
     const json = Boolean(raw.json);
-    const r = await runTraining(parsed.data, consoleLogger(json));
-    const summary = {
-      steps: r.steps,
-      checkpoint: r.checkpoint,
-      reference: r.ref,
-      truncation: r.truncation,
-      last: r.last,
-    };
-    if (json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-    else process.stderr.write(`\ndone: ${r.steps} steps; final checkpoint ${r.checkpoint}\n`);
+    const resume = [...(c.resume ? [] : ["--resume"])];
+    const release = exitOnStopSignals(
+      "train",
+      `the checkpoints in ${c.out} are kept (a resume continues from the last one, bit-identically)`,
+      resumeCommand(resume),
+    );
+    try {
+      const r = await runTraining(c, consoleLogger(json), { forceResume: raw.forceResume === true });
+      const summary = {
+        steps: r.steps,
+        checkpoint: r.checkpoint,
+        reference: r.ref,
+        truncation: r.truncation,
+        last: r.last,
+      };
+      if (json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+      else process.stderr.write(`\ndone: ${r.steps} steps; final checkpoint ${r.checkpoint}\n`);
+    } finally {
+      release();
+    }
   });
 }

@@ -1,6 +1,6 @@
 // Small helpers shared by CLI commands: option validation and reporting skipped lines.
 
-import type { z } from "zod";
+import { z } from "zod";
 import { ConfigError } from "../errors.ts";
 import type { Skipped } from "../io/index.ts";
 
@@ -19,16 +19,47 @@ export function reportSkipped(path: string, skipped: readonly Skipped[]): void {
 export const SKIP_HINT =
   "fix that line, or rerun with --skip-invalid to skip invalid lines (they are counted and listed)";
 
-/** Validate a command's options with its zod schema; the first problem becomes a ConfigError naming the flag. */
-export function parseOptions<S extends z.ZodType>(schema: S, raw: unknown, command: string): z.infer<S> {
+/** A whole-number flag given as text, at least `min`; the message names the flag. */
+export const int = (name: string, min: number) =>
+  z.coerce
+    .number({ message: `--${name} must be a number` })
+    .int(`--${name} must be a whole number`)
+    .min(min, `--${name} must be ≥ ${min}`);
+
+/** A number flag given as text, in [min, max]; the message names the flag. */
+export const num = (name: string, min: number, max: number) =>
+  z.coerce
+    .number({ message: `--${name} must be a number` })
+    .min(min, `--${name} must be ≥ ${min}`)
+    .max(max, `--${name} must be ≤ ${max}`);
+
+const kebab = (key: string) => key.replace(/_/g, "-").replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/**
+ * Validate a command's options with its zod schema; the first problem becomes a ConfigError naming the flag (or,
+ * with `file`, the key of that config file). Unknown keys are named; zod's "Invalid input" prefix is dropped.
+ */
+export function parseOptions<S extends z.ZodType>(schema: S, raw: unknown, command: string, file?: string): z.infer<S> {
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
-  const flag = issue.path.length
-    ? `--${String(issue.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`
-    : undefined;
-  throw new ConfigError(flag ? `bad option ${flag}: ${issue.message}` : issue.message, {
+  const hint = `see \`iopo ${command} --help\``;
+  if (issue.code === "unrecognized_keys") {
+    const keys = issue.keys.map((k) => (file ? JSON.stringify(k) : `--${kebab(k)}`)).join(", ");
+    throw new ConfigError(file ? `unknown key(s) ${keys} in the config file` : `unknown option(s) ${keys}`, {
+      path: file,
+      expected: file ? "the snake_case names of the command's options" : "the command's options",
+      got: keys,
+      hint,
+    });
+  }
+  const key = issue.path.length ? String(issue.path[0]) : undefined;
+  const flag = key ? `--${kebab(key)}` : undefined;
+  const message = issue.message.replace(/^Invalid input: /, "");
+  const where = flag ? (message.startsWith(flag) ? "" : `bad option ${flag}: `) : "";
+  throw new ConfigError(`${where}${message}`, {
+    path: file,
     field: issue.path.join(".") || undefined,
-    hint: `see \`iopo ${command} --help\``,
+    hint,
   });
 }

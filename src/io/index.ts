@@ -4,3 +4,4 @@ export * from "./formats/index.ts";
 export { readJsonArrayElements } from "./json-array.ts";
 export * from "./jsonl.ts";
 export * from "./layout.ts";
+export * from "./paths.ts";

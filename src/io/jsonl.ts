@@ -3,11 +3,12 @@
 // so an error or Ctrl-C never leaves a half-written output behind.
 
 import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, open, rename, rm, truncate, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { createInterface } from "node:readline";
 import type { z } from "zod";
 import { DataError, describe } from "../errors.ts";
+import { fsHint } from "./paths.ts";
 
 // ---- types ----
 
@@ -33,29 +34,89 @@ export interface ReadOptions {
 
 // ---- helpers ----
 
+/** The expectation of one zod issue in words (zod's own text minus its "Invalid input: " prefix). */
+function expectation(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case "invalid_type":
+      return String(issue.expected);
+    case "too_small":
+    case "too_big": {
+      const unit = issue.origin === "array" ? " item(s)" : issue.origin === "string" ? " character(s)" : "";
+      const op =
+        issue.code === "too_small"
+          ? issue.inclusive
+            ? "at least"
+            : "more than"
+          : issue.inclusive
+            ? "at most"
+            : "less than";
+      return `${op} ${String(issue.code === "too_small" ? issue.minimum : issue.maximum)}${unit}`;
+    }
+    case "invalid_value":
+      return `one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+    default:
+      return issue.message.replace(/^Invalid input: /, "");
+  }
+}
+
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let got: unknown = raw;
+  for (const key of path) got = got && typeof got === "object" ? (got as Record<PropertyKey, unknown>)[key] : undefined;
+  return got;
+}
+
+/**
+ * The issue to report, with its full path. A union's "Invalid input" says nothing: pick the branch whose first
+ * problem is about a value that is present (a wrong type beats a missing field), or, when every branch misses a
+ * field, report them together ("messages or prompt").
+ */
+function explain(
+  issue: z.core.$ZodIssue,
+  raw: unknown,
+  prefix: readonly PropertyKey[] = [],
+): { path: PropertyKey[]; expected: string; got: unknown; missing: boolean; typed: boolean } {
+  const path = [...prefix, ...issue.path];
+  if (issue.code === "invalid_union" && issue.errors.length > 0) {
+    const firsts = issue.errors.map((branch) => explain(branch[0]!, raw, path));
+    const present = firsts.find((f) => !f.missing);
+    if (present) return present;
+    const fields = [...new Set(firsts.map((f) => f.path.join(".")))];
+    if (fields.length === 1) return firsts[0]!;
+    return {
+      path: [fields.join(" or ")],
+      expected: firsts.map((f) => `${f.path.join(".")} (${f.expected})`).join(" or "),
+      got: undefined,
+      missing: true,
+      typed: true,
+    };
+  }
+  const got = valueAt(raw, path);
+  return { path, expected: expectation(issue), got, missing: got === undefined, typed: issue.code === "invalid_type" };
+}
+
 /** Turn the first zod issue into a DataError naming file, line, field, expected and got. */
 export function zodToDataError(
   error: z.ZodError,
   raw: unknown,
   where: { path: string; line?: number; hint?: string },
 ): DataError {
-  const issue = error.issues[0]!;
-  const field = issue.path.join(".");
-  let got: unknown = raw;
-  for (const key of issue.path)
-    got = got && typeof got === "object" ? (got as Record<PropertyKey, unknown>)[key] : undefined;
+  const e = explain(error.issues[0]!, raw);
+  const field = e.path.map(String).join(".");
   const id = raw && typeof raw === "object" && "id" in raw ? String((raw as { id: unknown }).id) : undefined;
-  const missing = got === undefined;
-  const typed = issue.code === "invalid_type";
-  return new DataError(missing ? "missing field" : typed ? "wrong type" : "invalid value", {
+  return new DataError(e.missing ? "missing field" : e.typed ? "wrong type" : "invalid value", {
     path: where.path,
     line: where.line,
     field: field || undefined,
     id,
-    expected: typed ? String(issue.expected) : issue.message,
-    got: missing ? "nothing" : describe(got),
+    expected: e.expected,
+    got: e.missing ? "nothing" : describe(e.got),
     hint: where.hint,
   });
+}
+
+/** Drop a leading UTF-8 byte-order mark (editors on Windows add one; JSON.parse rejects it invisibly). */
+export function stripBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 /** Yield the raw lines of a text file with 1-based numbers, streaming. Blank lines are skipped. */
@@ -64,13 +125,21 @@ export async function* readLines(path: string): AsyncGenerator<{ line: number; t
   const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
   let line = 0;
   try {
-    for await (const text of lines) {
+    for await (const raw of lines) {
       line++;
+      const text = line === 1 ? stripBom(raw) : raw;
       if (text.trim() === "") continue;
       yield { line, text };
     }
   } catch (err) {
-    throw new DataError("cannot read file", { path, cause: err, expected: "a readable file", got: String(err) });
+    if (err instanceof DataError) throw err;
+    throw new DataError("cannot read file", {
+      path,
+      cause: err,
+      expected: "a readable file",
+      got: (err as Error).message ?? String(err),
+      hint: fsHint((err as NodeJS.ErrnoException).code),
+    });
   }
 }
 
@@ -120,12 +189,77 @@ export async function readJsonFile<S extends z.ZodType>(path: string, schema: S,
   try {
     text = await readFile(path, "utf8");
   } catch (err) {
-    throw new DataError("cannot read file", { path, expected: "an existing JSON file", got: String(err), hint });
+    throw new DataError("cannot read file", {
+      path,
+      expected: "an existing JSON file",
+      got: (err as Error).message ?? String(err),
+      hint: hint ?? fsHint((err as NodeJS.ErrnoException).code),
+    });
   }
-  const raw = parseJsonLine(text, path, 1, hint);
+  const raw = parseJsonLine(stripBom(text), path, 1, hint);
   const parsed = schema.safeParse(raw);
   if (!parsed.success) throw zodToDataError(parsed.error, raw, { path, hint });
   return parsed.data;
+}
+
+/**
+ * Make an append-only JSONL file end on a whole line: a process killed mid-append leaves a torn last line
+ * without its newline, and appending to it would glue the next record onto it. Truncates the file after its
+ * last newline; returns the bytes dropped (0 for a missing, empty or whole file). Reads only the tail.
+ */
+export async function repairJsonlTail(path: string): Promise<number> {
+  let fh: Awaited<ReturnType<typeof open>>;
+  try {
+    fh = await open(path, "r");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return 0;
+    throw err;
+  }
+  let keep = 0;
+  let size = 0;
+  try {
+    size = (await fh.stat()).size;
+    const block = Buffer.allocUnsafe(64 * 1024);
+    let end = size;
+    while (end > 0) {
+      const start = Math.max(0, end - block.length);
+      const { bytesRead } = await fh.read(block, 0, end - start, start);
+      const at = block.subarray(0, bytesRead).lastIndexOf(0x0a);
+      if (at >= 0) {
+        keep = start + at + 1;
+        break;
+      }
+      end = start;
+    }
+  } finally {
+    await fh.close();
+  }
+  if (keep === size) return 0;
+  await truncate(path, keep);
+  return size - keep;
+}
+
+/**
+ * An append-only JSONL file that survives kill -9: opening it cuts a torn last line (see repairJsonlTail), and
+ * each `append` writes whole lines. A reader of the file after a crash sees only whole records.
+ */
+export class JsonlAppender {
+  /** Bytes of a torn last line cut off when opened. */
+  repaired = 0;
+  private constructor(readonly path: string) {}
+
+  static async open(path: string): Promise<JsonlAppender> {
+    await mkdir(dirname(path), { recursive: true });
+    const appender = new JsonlAppender(path);
+    appender.repaired = await repairJsonlTail(path);
+    return appender;
+  }
+
+  /** Append records, one JSON line each, in one write call. */
+  async append(records: readonly unknown[]): Promise<void> {
+    if (records.length === 0) return;
+    await appendFile(this.path, records.map((r) => `${JSON.stringify(r)}\n`).join(""));
+  }
 }
 
 /** Write a whole file atomically: temp sibling, then rename. */

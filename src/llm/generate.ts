@@ -30,8 +30,14 @@ export interface GenerateJob {
   readonly progress?: (total: number) => Progress;
 }
 
+/** How a finished job went: every record ok, some failed, every one failed, or stopped before the end. */
+export type GenerateOutcome = "ok" | "some_failed" | "all_failed" | "stopped";
+
 export interface GenerateJobResult {
   readonly stopped: boolean;
+  readonly outcome: GenerateOutcome;
+  /** Failures served from the cache (recorded by an earlier run; `--retry-failed` requests them again). */
+  readonly cachedFailures: number;
   /** Output lines written (0 when stopped). */
   readonly written: number;
   readonly total: number;
@@ -78,21 +84,36 @@ export async function runGenerateJob(job: GenerateJob): Promise<GenerateJobResul
   const requests = loaded.map((r) => ({ ...r, key: job.engine.keyOf(r) }));
   const progress = job.progress?.(requests.length);
   const counts = { done: 0, failed: 0 };
+  let cachedFailures = 0;
   let summary: Awaited<ReturnType<RequestEngine["run"]>>;
   try {
     summary = await job.engine.run(requests, (outcome) => {
       counts.done++;
       if (!outcome.ok) counts.failed++;
+      if (!outcome.ok && outcome.cached) cachedFailures++;
       progress?.update(counts);
     });
   } finally {
     progress?.stop(counts);
   }
+  const r = summary.report;
+  const outcome: GenerateOutcome = summary.stopped
+    ? "stopped"
+    : r.failed === 0
+      ? "ok"
+      : r.failed >= requests.length
+        ? "all_failed"
+        : "some_failed";
   if (job.statsPath) {
-    const stats = job.config ? { ...summary.report, config: job.config } : summary.report;
+    const stats = {
+      outcome,
+      ...r,
+      cached_failures: cachedFailures,
+      ...(job.config ? { config: job.config } : {}),
+    };
     await writeFileAtomic(job.statsPath, `${JSON.stringify(stats, null, 2)}\n`);
   }
-  if (summary.stopped) return { stopped: true, written: 0, total: requests.length, report: summary.report };
+  if (summary.stopped) return { stopped: true, outcome, cachedFailures, written: 0, total: requests.length, report: r };
 
   const { cache } = job;
   function* lines(): Generator<GenerateOutput> {
@@ -110,5 +131,5 @@ export async function runGenerateJob(job: GenerateJob): Promise<GenerateJobResul
     }
   }
   const written = await writeJsonlAtomic(job.outPath, lines());
-  return { stopped: false, written, total: requests.length, report: summary.report };
+  return { stopped: false, outcome, cachedFailures, written, total: requests.length, report: r };
 }

@@ -27,10 +27,16 @@ export {
   Timeout,
   toHeaderMap,
 } from "./errors.ts";
-export { type GenerateJob, type GenerateJobResult, loadGenerateInput, runGenerateJob } from "./generate.ts";
+export {
+  type GenerateJob,
+  type GenerateJobResult,
+  type GenerateOutcome,
+  loadGenerateInput,
+  runGenerateJob,
+} from "./generate.ts";
 export { checkGgufFile, GgufProvider, type GgufProviderOptions } from "./gguf.ts";
 export { createHttpFetch } from "./http-fetch.ts";
-export { normaliseFinish, OpenAIProvider, type OpenAIProviderOptions } from "./openai.ts";
+export { normaliseFinish, OpenAIProvider, type OpenAIProviderOptions, parseBaseUrl, redactUrl } from "./openai.ts";
 export { createProgress, type Progress, type ProgressCounts, progressLine } from "./progress.ts";
 export { type CallOptions, type ChatProvider, type Clock, realClock, sleep } from "./provider.ts";
 export { isRetryable, nextDelay, serverDelay } from "./retry.ts";

@@ -67,6 +67,55 @@ export function normaliseFinish(reason: string | null | undefined): Finish {
 
 // ---- exports ----
 
+/** `url` with any `user:password@` replaced by `***@`, for printing (a URL that does not parse is returned as is). */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.username && !u.password) return url;
+    u.username = "***";
+    u.password = "";
+    return u.toString().replace(/\/$/, url.endsWith("/") ? "/" : "");
+  } catch {
+    return url.replace(/\/\/[^/@\s]*@/, "//***@");
+  }
+}
+
+/**
+ * Check an endpoint URL (http or https only) and split off its credentials. Returns the URL without them and the
+ * secrets to redact (`user:password`, and each part of it as written and decoded).
+ */
+export function parseBaseUrl(raw: string, flag = "--base-url"): { url: string; credentials: string[] } {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${flag}: not a URL`, {
+      field: flag,
+      expected: "an http(s) URL such as http://localhost:8000/v1",
+      got: JSON.stringify(redactUrl(raw)),
+      hint: `give the server's OpenAI-compatible root, including /v1, to ${flag}`,
+    });
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw new ConfigError(`${flag}: unsupported URL scheme ${url.protocol}`, {
+      field: flag,
+      expected: "http: or https:",
+      got: url.protocol,
+      hint: `an OpenAI-compatible server speaks HTTP: ${flag} http://host:port/v1`,
+    });
+  const credentials: string[] = [];
+  if (url.username || url.password) {
+    const user = decodeURIComponent(url.username);
+    const pass = decodeURIComponent(url.password);
+    credentials.push(`${user}:${pass}`, `${url.username}:${url.password}`);
+    for (const part of [url.password, pass, url.username, user]) if (part.length >= 3) credentials.push(part);
+    url.username = "";
+    url.password = "";
+  }
+  const clean = url.toString();
+  return { url: raw.endsWith("/") || !clean.endsWith("/") ? clean : clean.slice(0, -1), credentials };
+}
+
 export class OpenAIProvider implements ChatProvider {
   readonly kind = "openai";
   readonly model: string;
@@ -76,18 +125,7 @@ export class OpenAIProvider implements ChatProvider {
   private readonly secrets: string[];
 
   constructor(options: OpenAIProviderOptions) {
-    let url: URL;
-    try {
-      url = new URL(options.baseURL);
-    } catch {
-      throw new ConfigError("invalid base URL", {
-        field: "base-url",
-        expected: "an http(s) URL such as http://localhost:8000/v1",
-        got: options.baseURL,
-      });
-    }
-    if (url.protocol !== "http:" && url.protocol !== "https:")
-      throw new ConfigError("invalid base URL", { field: "base-url", expected: "http: or https:", got: url.protocol });
+    const { url, credentials } = parseBaseUrl(options.baseURL);
     let apiKey = "not-needed";
     if (options.apiKeyEnv !== undefined) {
       const value = (options.env ?? process.env)[options.apiKeyEnv];
@@ -100,12 +138,16 @@ export class OpenAIProvider implements ChatProvider {
         });
       apiKey = value;
     }
-    this.secrets = apiKey === "not-needed" ? [] : [apiKey];
+    this.secrets = [...(apiKey === "not-needed" ? [] : [apiKey]), ...credentials];
     this.model = options.model;
-    this.baseURL = options.baseURL;
+    this.baseURL = url;
+    // Credentials in the URL (`http://user:pass@host/v1`) go as HTTP Basic auth, unless an API key is given;
+    // fetch refuses URLs that hold them, and they must never reach a log, an error or the stats file.
+    const basic = credentials.length > 0 && apiKey === "not-needed" ? credentials[0] : undefined;
     this.clientOptions = {
       apiKey,
-      baseURL: options.baseURL,
+      baseURL: url,
+      ...(basic ? { defaultHeaders: { Authorization: `Basic ${Buffer.from(basic).toString("base64")}` } } : {}),
       maxRetries: 0,
       timeout: options.timeoutMs ?? 600_000,
       logLevel: "off",

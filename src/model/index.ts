@@ -78,3 +78,4 @@ export {
   PLAIN_CHAT_TEMPLATE,
   type TokenizerConfig,
 } from "./tokenizer.ts";
+export { checkTokenIds, checkTokenizerFitsModel } from "./vocab-check.ts";

@@ -3,9 +3,10 @@
 // second run, a resumed run, or DPO and IOPO over shared (x1,y1)/(x1,y2) sequences do no reference forward again.
 
 import { createHash } from "node:crypto";
-import { appendFile, mkdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { CheckpointError } from "../errors.ts";
+import { CheckpointError, describe } from "../errors.ts";
+import { JsonlAppender } from "../io/index.ts";
 import type { ModelConfig, ModelParams } from "../model/index.ts";
 import type { ScoredSequence } from "../model/llama.ts";
 
@@ -42,12 +43,21 @@ export function sequenceKey(s: ScoredSequence): string {
 
 export class RefCache {
   private readonly map = new Map<string, number>();
-  private constructor(readonly path: string) {}
+  private constructor(
+    readonly path: string,
+    private readonly file: JsonlAppender,
+  ) {}
+
+  /** Bytes of a torn last line cut off when the cache was opened (0 normally). */
+  get repaired(): number {
+    return this.file.repaired;
+  }
 
   /** Open (or create) the cache of the reference with hash `refHash` under `dir`. */
   static async open(dir: string, refHash: string): Promise<RefCache> {
-    await mkdir(dir, { recursive: true });
-    const cache = new RefCache(join(dir, `${refHash.slice(0, 32)}.jsonl`));
+    const path = join(dir, `${refHash.slice(0, 32)}.jsonl`);
+    // A run killed mid-append leaves a torn last line: opening cuts it off, or the next append is glued onto it.
+    const cache = new RefCache(path, await JsonlAppender.open(path));
     let text = "";
     try {
       text = await readFile(cache.path, "utf8");
@@ -56,18 +66,20 @@ export class RefCache {
     }
     text.split("\n").forEach((line, i) => {
       if (!line.trim()) return;
+      let entry: { k?: unknown; lp?: unknown } | undefined;
       try {
-        const { k, lp } = JSON.parse(line) as { k: string; lp: number };
-        if (typeof k === "string" && typeof lp === "number") cache.map.set(k, lp);
+        entry = JSON.parse(line) as { k?: unknown; lp?: unknown };
       } catch {
-        // A torn last line (a run killed mid-append) is dropped; any other bad line is an error.
-        if (i < text.split("\n").length - 2)
-          throw new CheckpointError("reference cache line is not JSON", {
-            path: cache.path,
-            line: i + 1,
-            hint: "delete the file; it is recomputed",
-          });
+        entry = undefined;
       }
+      if (typeof entry?.k !== "string" || typeof entry.lp !== "number")
+        throw new CheckpointError("reference cache line is not a {k, lp} JSON object", {
+          path: cache.path,
+          line: i + 1,
+          got: describe(line),
+          hint: `delete ${cache.path}; it is recomputed on the next run`,
+        });
+      cache.map.set(entry.k, entry.lp);
     });
     return cache;
   }
@@ -92,11 +104,11 @@ export class RefCache {
     for (let i = 0; i < todo.length; i += chunk) {
       const part = todo.slice(i, i + chunk);
       const lp = await score(part.map((k) => byKey.get(k)!));
-      const lines = part.map((k, j) => {
+      const entries = part.map((k, j) => {
         this.map.set(k, lp[j]!);
-        return `${JSON.stringify({ k, lp: lp[j] })}\n`;
+        return { k, lp: lp[j] };
       });
-      await appendFile(this.path, lines.join(""));
+      await this.file.append(entries);
     }
     return {
       values: Float64Array.from(keys, (k) => this.map.get(k)!),

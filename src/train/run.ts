@@ -2,15 +2,59 @@
 // the effective config in the run directory; train. The CLI is wiring around this; tests call train() directly
 // for token-level inputs.
 
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CheckpointError, ConfigError } from "../errors.ts";
-import { loadModelDir, loadTokenizer } from "../model/index.ts";
-import { paramTableHash } from "./checkpoint.ts";
+import { detectFormat, JsonlAppender, readJsonFile, writeFileAtomic } from "../io/index.ts";
+import { checkTokenizerFitsModel, loadModelDir, loadTokenizer } from "../model/index.ts";
+import { latestCheckpoint, paramTableHash } from "./checkpoint.ts";
 import { chatEncoder, loadRecords, type TruncationReport, tokenizeRecords } from "./collate.ts";
 import type { TrainConfig } from "./config.ts";
 import { LOSSES } from "./losses.ts";
+import { weightsHash } from "./refcache.ts";
+import { fileSha256, formatDifferences, type RunInputs, RunInputsSchema, resumeDifferences } from "./resume.ts";
 import { type TrainLogger, type TrainResult, train } from "./trainer.ts";
+
+// ---- types ----
+
+export interface RunOptions {
+  /** Resume even when the settings differ from the saved run (recorded in run_inputs.json). */
+  readonly forceResume?: boolean;
+}
+
+// ---- helpers ----
+
+/**
+ * Refuse a `--resume` whose settings change the run (unless forced, which is recorded); returns what to save as
+ * run_inputs.json. Only a run that has a checkpoint is checked: without one, a resume starts at step 0 anyway.
+ */
+async function checkResume(c: TrainConfig, now: RunInputs, force: boolean, logger: TrainLogger): Promise<RunInputs> {
+  const inputsPath = join(c.out, "run_inputs.json");
+  const found = c.resume ? await latestCheckpoint(c.out) : null;
+  if (!found) return now;
+  let saved: RunInputs;
+  try {
+    saved = await readJsonFile(inputsPath, RunInputsSchema);
+  } catch {
+    // A run from before run_inputs.json existed: its train_config.json is the config (no hashes).
+    const legacy = await readFile(join(c.out, "train_config.json"), "utf8").catch(() => null);
+    if (legacy === null) return now;
+    saved = { config: JSON.parse(legacy) as Record<string, unknown>, forced_resumes: [] };
+  }
+  const diffs = resumeDifferences(saved, now);
+  if (diffs.length === 0) return { ...now, forced_resumes: saved.forced_resumes };
+  const list = formatDifferences(diffs);
+  if (!force)
+    throw new ConfigError(`--resume with settings that change the run: ${list}`, {
+      path: inputsPath,
+      expected: "the settings the run was started with (see train_config.json)",
+      got: `${diffs.length} different: ${diffs.map((d) => d.field).join(", ")}`,
+      hint: `rerun with the saved settings, choose a new --out for a new run, or add --force-resume to continue anyway (recorded in ${inputsPath})`,
+    });
+  logger.info(`--force-resume: continuing ${found} despite ${list}`);
+  const record = { at: new Date().toISOString(), differences: diffs.map((d) => ({ ...d })) };
+  return { ...now, forced_resumes: [...saved.forced_resumes, record] };
+}
 
 // ---- exports ----
 
@@ -27,6 +71,7 @@ export function truncationLine(r: TruncationReport, maxLen: number): string {
 export async function runTraining(
   c: TrainConfig,
   logger: TrainLogger,
+  options: RunOptions = {},
 ): Promise<TrainResult & { truncation: TruncationReport }> {
   const model = await loadModelDir(c.model);
   const reference = c.ref ? await loadModelDir(c.ref) : model;
@@ -36,6 +81,7 @@ export async function runTraining(
       hint: "pass as --ref the checkpoint the policy started from (usually the SFT model)",
     });
   const tok = await loadTokenizer(c.model);
+  checkTokenizerFitsModel(tok, model.config, c.model);
   const eosCfg = model.config.eos_token_id;
   const eos = tok.specialId("eos") ?? (Array.isArray(eosCfg) ? eosCfg[0] : eosCfg);
   if (eos === undefined || eos === null)
@@ -44,14 +90,40 @@ export async function runTraining(
       expected: "eos_token in tokenizer_config.json or eos_token_id in config.json",
     });
   const kind = LOSSES[c.method].kind;
-  const texts = await loadRecords(c.data, kind, c.format);
+  // Detected here, not in loadRecords, so the hint names train's flag (--format), not convert's (--from).
+  const format = c.format ?? (await detectFormat(c.data, "--format"));
+  if (format === "trace" || format === "instructions")
+    throw new ConfigError(`${c.data} holds instructions without responses (${format} format); nothing to train on`, {
+      path: c.data,
+      field: "--format",
+      expected: "groups, pairs, sft, llamafactory or trl records (with responses)",
+      got: format,
+      hint: "build training data from instructions with `iopo construct groups --run <dir>` (groups.jsonl, dpo_pairs.jsonl)",
+    });
+  const texts = await loadRecords(c.data, kind, format);
   const { records, report } = tokenizeRecords(texts, chatEncoder(tok, eos), c.max_len);
   logger.info(
     `data: ${records.length} ${kind} records from ${c.data}; template: ${tok.chatTemplate ? "the model's chat_template" : "plain layout (no chat_template)"}`,
   );
   logger.info(truncationLine(report, c.max_len));
   logger.info(`config: ${JSON.stringify(c)}`);
+  const identity = await checkResume(
+    c,
+    {
+      config: { ...c },
+      data_sha256: await fileSha256(c.data),
+      model_sha256: weightsHash(model.config, model.params),
+      ...(c.ref ? { ref_sha256: weightsHash(reference.config, reference.params) } : {}),
+      forced_resumes: [],
+    },
+    options.forceResume === true,
+    logger,
+  );
   await mkdir(c.out, { recursive: true });
+  // A run killed mid-append leaves a torn last metrics line; the trainer trims metrics by step on resume.
+  const torn = await JsonlAppender.open(join(c.out, "metrics.jsonl"));
+  if (torn.repaired > 0) logger.info(`metrics.jsonl: cut a torn last line (${torn.repaired} bytes)`);
+  await writeFileAtomic(join(c.out, "run_inputs.json"), `${JSON.stringify(identity, null, 2)}\n`);
   await writeFile(join(c.out, "train_config.json"), `${JSON.stringify(c, null, 2)}\n`);
   const result = await train({ config: c, model, reference, records, logger });
   return { ...result, truncation: report };

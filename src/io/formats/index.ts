@@ -4,6 +4,7 @@
 import { open } from "node:fs/promises";
 import { ConfigError, DataError } from "../../errors.ts";
 import type { ReadOptions } from "../jsonl.ts";
+import { fileError } from "../paths.ts";
 import type { Format, Item, ItemKind, WriteResult } from "./item.ts";
 import { llamaFactoryFormat } from "./llamafactory.ts";
 import { groupsFormat, instructionsFormat, pairsFormat, sftFormat } from "./project.ts";
@@ -37,8 +38,8 @@ export function getFormat(name: string): Format {
   });
 }
 
-/** Guess a file's format from its first record's keys. */
-export async function detectFormat(path: string): Promise<FormatName> {
+/** Guess a file's format from its first record's keys; `flag` is the option that names it explicitly. */
+export async function detectFormat(path: string, flag = "--from"): Promise<FormatName> {
   let head = "";
   try {
     const file = await open(path, "r");
@@ -50,9 +51,16 @@ export async function detectFormat(path: string): Promise<FormatName> {
       await file.close();
     }
   } catch (err) {
-    throw new DataError("cannot read file", { path, expected: "a readable file", got: String(err) });
+    throw fileError(err, path, "a readable data file");
   }
-  const start = head.trimStart();
+  const start = head.replace(/^\uFEFF/, "").trimStart();
+  if (start === "")
+    throw new DataError("the file is empty", {
+      path,
+      expected: `records of one of: ${FORMAT_NAMES.join(", ")}`,
+      got: "no records",
+      hint: "check the path; a data file holds one record per line (or a JSON array)",
+    });
   if (start.startsWith("[")) return "llamafactory";
   const has = (key: string) => head.includes(`"${key}"`);
   if (has("constraints_splits")) return "trace";
@@ -65,7 +73,7 @@ export async function detectFormat(path: string): Promise<FormatName> {
   throw new DataError("cannot tell the file's format", {
     path,
     expected: `records of one of: ${FORMAT_NAMES.join(", ")}`,
-    hint: "pass --from <format>",
+    hint: `pass ${flag} <format>`,
   });
 }
 
