@@ -245,6 +245,12 @@ export class Generator {
     return rows.map((r) => r.result());
   }
 
+  /** Each prompt's next-token logits [V] after prefilling it into a fresh cache ("batch" or "tokens"). */
+  async promptLogits(prompts: readonly (readonly number[])[], how: "batch" | "tokens"): Promise<Float32Array[]> {
+    const cache = this.openCache(prompts.length, Math.max(...prompts.map((q) => q.length)));
+    return (await this.prefill(cache, prompts, how)).map((l) => Float32Array.from(l));
+  }
+
   async release(): Promise<void> {
     await this.step.release();
     await this.full.release();

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { test } from "node:test";
 import { ConfigError } from "../../src/errors.ts";
-import { modelDims, newModelConfig, parseModelConfig } from "../../src/model/index.ts";
+import { batchFeeds, checkSequenceLength, modelDims, newModelConfig, parseModelConfig } from "../../src/model/index.ts";
 
 const GOLDEN = new URL("../fixtures/golden/", import.meta.url);
 const qwen2Raw = async () => JSON.parse(await readFile(new URL("qwen2-tiny/reference/config.json", GOLDEN), "utf8"));
@@ -109,4 +109,40 @@ test("newModelConfig writes the fields transformers needs for each architecture"
   assert.equal(l.tie_word_embeddings, false);
   assert.equal(l.attention_bias, false);
   assert.equal(l.eos_token_id, 299);
+});
+
+test("Qwen2 sliding window: ignored while the longest sequence fits, refused naming the field beyond it", async () => {
+  const raw = { ...(await qwen2Raw()), use_sliding_window: true, sliding_window: 8, max_window_layers: 1 };
+  const cfg = parseModelConfig(raw);
+  assert.equal(modelDims(cfg).window, 8);
+  checkSequenceLength(cfg, 8, "--max-len"); // every query sees at most 8 tokens: full attention is exact
+  assert.throws(
+    () => checkSequenceLength(cfg, 9, "--max-len"),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.equal(err.fields.field, "use_sliding_window");
+      assert.match(err.message, /sliding_window = 8/);
+      assert.match(err.message, /got --max-len: 9 tokens/);
+      assert.match(err.message, /HINT: use --max-len 8 or less/);
+      return true;
+    },
+  );
+  // The feeds of a batch check it too, so no caller can skip it.
+  const seq = (n: number) => ({ prompt: [1, 2, 3], response: Array.from({ length: n - 3 }, (_, i) => 4 + i) });
+  assert.doesNotThrow(() => batchFeeds(cfg, [seq(8)]));
+  assert.throws(() => batchFeeds(cfg, [seq(8), seq(12)]), /use_sliding_window/);
+  // Disabled, or no layer at or past max_window_layers, or Llama: the window never applies.
+  for (const off of [
+    { ...raw, use_sliding_window: false },
+    { ...raw, max_window_layers: 2 },
+    { ...raw, sliding_window: null },
+    { ...raw, model_type: "llama" },
+  ]) {
+    const c = parseModelConfig(off);
+    assert.equal(modelDims(c).window, null);
+    checkSequenceLength(c, 10_000);
+  }
+  // Qwen2's default max_window_layers is 28: a 2-layer model with only use_sliding_window set never uses it.
+  const { max_window_layers: _, ...noLayers } = raw;
+  assert.equal(modelDims(parseModelConfig(noLayers)).window, null);
 });

@@ -1,12 +1,13 @@
-// Generation: greedy decoding on the KV cache gives exactly the tokens of repeated full forward passes; the
-// cached step's logits match the full forward's; sampling is reproducible by seed; stop strings, EOS and the token
-// limit end generation; the ChatProvider renders the chat template and reports usage.
+// Generation: greedy decoding on the KV cache gives exactly the tokens of repeated full forward passes; the prompt
+// prefilled in one pass (several prompts batched) gives the logits and tokens of token-by-token prefill; sampling is
+// reproducible by seed; stop strings, EOS and the token limit end generation; the ChatProvider renders the chat
+// template and reports usage.
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
 import { Generator, ModelProvider } from "../../src/model/generate.ts";
-import { loadModelDir } from "../../src/model/index.ts";
+import { initParams, loadModelDir, parseModelConfig } from "../../src/model/index.ts";
 import { tinyModel, tmp } from "../train/helpers.ts";
 
 const golden = (name: string) => new URL(`../fixtures/golden/${name}/policy`, import.meta.url).pathname;
@@ -52,4 +53,64 @@ test("sampling: same seed same text, another seed differs; stop strings and EOS 
     assert.equal(s.text, g.text.slice(0, g.text.indexOf(cut)));
   }
   await p.close();
+});
+
+const maxAbsDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+
+for (const name of ["qwen2-tiny", "llama-tiny"]) {
+  test(`${name}: one-pass prefill (batched across prompts) equals token-by-token prefill and full forwards`, async () => {
+    const model = await loadModelDir(golden(name));
+    const gen = await Generator.create(model, 2);
+    const prompts = [[18, 16, 10, 8, 50], [3, 4, 5], [7, 7, 7, 7, 7, 7, 7, 7, 9, 2, 11], [42]];
+    // The logits after the prompt: batch prefill of all four, token-by-token prefill, a full forward each.
+    const batch = await gen.promptLogits(prompts, "batch");
+    const tokens = await gen.promptLogits(prompts, "tokens");
+    for (const [b, prompt] of prompts.entries()) {
+      const full = await gen.lastLogits(prompt);
+      assert.ok(
+        maxAbsDiff(batch[b]!, tokens[b]!) < 1e-5,
+        `prompt ${b}: batch vs tokens ${maxAbsDiff(batch[b]!, tokens[b]!)}`,
+      );
+      assert.ok(maxAbsDiff(batch[b]!, full) < 1e-5, `prompt ${b}: batch vs full ${maxAbsDiff(batch[b]!, full)}`);
+    }
+    // Generated tokens: each prompt alone with either prefill, and all prompts in one batch, greedy and sampled.
+    for (const o of [
+      { maxTokens: 12, stopIds: [] },
+      { maxTokens: 12, stopIds: [], temperature: 1, seed: 3 },
+    ]) {
+      const together = await gen.generateBatch(prompts, o);
+      for (const [b, prompt] of prompts.entries()) {
+        const one = await gen.generate(prompt, { ...o, prefill: "batch" });
+        const byToken = await gen.generate(prompt, { ...o, prefill: "tokens" });
+        assert.deepEqual(one.ids, byToken.ids);
+        assert.deepEqual(together[b]!.ids, one.ids);
+        assert.equal(one.ids.length, 12);
+      }
+    }
+    await gen.release();
+  });
+}
+
+test("generation on a yarn model with attention and mlp biases: cached (batch prefill) equals full forwards", async () => {
+  const base = await loadModelDir(golden("llama-tiny"));
+  const config = parseModelConfig({
+    ...base.config,
+    rope_scaling: { rope_type: "yarn", factor: 4.0, original_max_position_embeddings: 16 },
+    attention_bias: true,
+    mlp_bias: true,
+  });
+  const params = initParams(config, 5);
+  // Reuse the fixture's trained-looking weights where shapes agree; give the new biases non-zero values.
+  for (const [i, row] of params.table.entries()) {
+    const j = base.params.table.findIndex((r) => r.key === row.key);
+    if (j >= 0) params.tensors[i] = base.params.tensors[j]!;
+    else params.tensors[i] = params.tensors[i]!.map((_, k) => 0.1 * Math.sin(k + i));
+  }
+  const gen = await Generator.create({ config, params }, 2);
+  const prompt = [5, 9, 13, 2, 40, 41];
+  const o = { maxTokens: 10, stopIds: [], temperature: 1, seed: 11 };
+  const cached = await gen.generate(prompt, o, true);
+  assert.deepEqual(cached.ids, (await gen.generate(prompt, o, false)).ids);
+  assert.deepEqual(cached.ids, (await gen.generate(prompt, { ...o, prefill: "tokens" })).ids);
+  await gen.release();
 });
