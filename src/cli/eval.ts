@@ -1,120 +1,28 @@
-// `iopo eval trace` and `iopo eval ifeval`: run a benchmark against a model (endpoint, GGUF or model dir), and
-// `iopo compare`: runs side by side. Wiring only; the jobs are in src/evaluate.
+// `iopo eval trace`, `iopo eval ifeval` (and, from their own files, `eval cfbench` and `eval suite`): run a benchmark
+// against a model (endpoint, GGUF or model dir). Wiring only; the jobs are in src/evaluate, the frame in eval-frame.ts.
 
-import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
 import type { Command } from "commander";
 import { z } from "zod";
-import { ConfigError } from "../errors.ts";
-import { formatComparison, ifeval, readRunScores, trace } from "../evaluate/index.ts";
-import { FORMATS, readJsonl } from "../io/index.ts";
-import { type ChatProvider, createProgress, type Progress, type RequestEngine, ResponseCache } from "../llm/index.ts";
-import type { Instruction } from "../schema/index.ts";
+import { ifeval, trace } from "../evaluate/index.ts";
+import { addBackendOptions, backendFlags } from "./backend.ts";
+import { registerEvalCfbench } from "./cfbench.ts";
 import {
-  addBackendOptions,
-  type BackendFlags,
-  backendFlags,
-  engineFor,
-  onStopSignals,
-  openProviders,
-  resumeCommand,
-} from "./backend.ts";
+  addCommonOptions,
+  Common,
+  evalRun,
+  formatIfevalRun,
+  int,
+  JudgeProtocolFlag,
+  loadIfeval,
+  loadTrace,
+  partialNotice,
+  progressFor,
+  real,
+} from "./eval-frame.ts";
+import { registerEvalSuite } from "./eval-suite.ts";
 import { parseOptions } from "./util.ts";
 
-// ---- helpers ----
-
-const int = (name: string, min: number) =>
-  z.coerce
-    .number({ message: `--${name} must be a number` })
-    .int(`--${name} must be a whole number`)
-    .min(min, `--${name} must be ≥ ${min}`);
-const real = (name: string, min: number, max: number) =>
-  z.coerce
-    .number({ message: `--${name} must be a number` })
-    .min(min)
-    .max(max, `--${name} must be ≤ ${max}`);
-
-const Common = z.object({
-  out: z.string(),
-  limit: int("limit", 1).optional(),
-  concurrency: int("concurrency", 1).default(8),
-  timeoutMs: int("timeout-ms", 1).optional(),
-  maxAttempts: int("max-attempts", 1).default(5),
-  maxTokens: int("max-tokens", 1).optional(),
-  temperature: real("temperature", 0, 2).optional(),
-  system: z.string().optional(),
-  stripThinking: z.boolean().default(false),
-  json: z.boolean().default(false),
-});
-
-function addCommonOptions(c: Command): Command {
-  return c
-    .requiredOption("--out <dir>", "run directory: responses, judgments/verdicts, scores.json, cache.sqlite")
-    .option("--limit <n>", "evaluate only the first n items")
-    .option("--concurrency <n>", "requests in flight per endpoint (default 8; 1 for local models)")
-    .option("--timeout-ms <n>", "per-request timeout in ms")
-    .option("--max-attempts <n>", "attempts per request before it is recorded as failed (default 5)")
-    .option("--max-tokens <n>", "maximum tokens per response")
-    .option("--temperature <t>", "the model's sampling temperature")
-    .option("--system <text>", "the model's system prompt")
-    .option("--strip-thinking", "remove <think>…</think> from responses before checking (reasoning models)")
-    .option("--json", "print the scores as one JSON object");
-}
-
-/** One progress display per phase (generate, judge), created on its first record. */
-function progressFor(label: string) {
-  const bars = new Map<string, Progress>();
-  return (phase: string, done: number, total: number) => {
-    let bar = bars.get(phase);
-    if (!bar) {
-      bar = createProgress({ total, label: `${label} ${phase}` });
-      bars.set(phase, bar);
-    }
-    bar.update({ done, failed: 0 });
-    if (done === total) bar.stop();
-  };
-}
-
-interface Backend {
-  readonly flags: BackendFlags;
-  /** "" for the model, "judge" for the judge (flag prefix in messages). */
-  readonly prefix: string;
-  readonly concurrency: number;
-}
-
-/**
- * The frame of an evaluation run: the run directory and its request cache, stop on SIGINT/SIGTERM, one engine per
- * back end; after `body`, say how to resume when stopped; always close the cache and every provider opened.
- */
-async function evalRun(
-  name: string,
-  o: { out: string; timeoutMs?: number; maxAttempts: number },
-  backends: readonly Backend[],
-  body: (engines: RequestEngine[]) => Promise<{ stopped: boolean }>,
-): Promise<void> {
-  await mkdir(o.out, { recursive: true });
-  const stop = onStopSignals(name);
-  const cache = ResponseCache.open(join(o.out, "cache.sqlite"));
-  const log = (line: string) => process.stderr.write(`iopo ${name}: ${line}\n`);
-  const opened: ChatProvider[] = [];
-  try {
-    const engines: RequestEngine[] = [];
-    for (const b of backends) {
-      const providers = await openProviders(b.flags, b.prefix, b.concurrency);
-      opened.push(...providers);
-      const common = { cache, signal: stop.signal, timeoutMs: o.timeoutMs, maxAttempts: o.maxAttempts, log };
-      engines.push(engineFor(providers, { ...common, concurrency: b.concurrency }));
-    }
-    if ((await body(engines)).stopped) {
-      process.stderr.write(`iopo ${name}: stopped; finished requests are cached.\nResume with: ${resumeCommand()}\n`);
-      process.exitCode = 130;
-    }
-  } finally {
-    stop.dispose();
-    cache.close();
-    for (const p of opened) await p.close?.();
-  }
-}
+export { registerCompare } from "./compare.ts";
 
 // ---- commands ----
 
@@ -123,6 +31,10 @@ function registerEvalTrace(parent: Command): void {
     .command("trace")
     .description("TRACE: generate, judge every constraint 0–10 with an LLM judge, score IF-S / IF-M")
     .requiredOption("--data <file>", "the TRACE evaluation set (trace_eval.jsonl)")
+    .option(
+      "--judge-protocol <name>",
+      "authors (default: the authors' judge prompt and reply format, comparable with the paper) or per-constraint",
+    )
     .option("--judge-temperature <t>", "the judge's temperature (default 0)")
     .option("--judge-max-tokens <n>", "maximum tokens per judge reply");
   addBackendOptions(c, "", "the model under test");
@@ -138,6 +50,7 @@ function registerEvalTrace(parent: Command): void {
     const o = parseOptions(
       Common.extend({
         data: z.string(),
+        judgeProtocol: JudgeProtocolFlag.default("authors"),
         judgeTemperature: real("judge-temperature", 0, 2).default(0),
         judgeMaxTokens: int("judge-max-tokens", 1).optional(),
         judgeConcurrency: int("judge-concurrency", 1).optional(),
@@ -145,11 +58,7 @@ function registerEvalTrace(parent: Command): void {
       raw,
       "eval trace",
     );
-    const items: Instruction[] = [];
-    for await (const item of FORMATS.trace.read(o.data, {})) {
-      if (item.kind === "instruction") items.push(item.value);
-      if (o.limit && items.length >= o.limit) break;
-    }
+    const items = await loadTrace(o.data, o.limit);
     const model = { flags: backendFlags(raw), prefix: "", concurrency: o.concurrency };
     const judge = {
       flags: backendFlags(raw, "judge"),
@@ -162,6 +71,7 @@ function registerEvalTrace(parent: Command): void {
         model: modelEngine!,
         judge: judgeEngine!,
         outDir: o.out,
+        protocol: o.judgeProtocol,
         system: o.system,
         temperature: o.temperature,
         maxTokens: o.maxTokens,
@@ -170,12 +80,15 @@ function registerEvalTrace(parent: Command): void {
         stripThinking: o.stripThinking,
         onProgress: progressFor("trace"),
       });
-      if (o.json) process.stdout.write(`${JSON.stringify(result.scores)}\n`);
+      const s = result.scores;
+      if (o.json) process.stdout.write(`${JSON.stringify(s)}\n`);
       else
-        process.stdout.write(`${trace.formatTraceScores(result.scores, `TRACE — ${items.length} items (${o.out})`)}\n`);
-      const failed = result.scores.generation_failures.count;
+        process.stdout.write(
+          `${partialNotice(s)}${trace.formatTraceScores(s, `TRACE — ${items.length} items, ${s.judge_protocol} judge (${o.out})`)}\n`,
+        );
+      const failed = s.generation_failures.count;
       if (failed) process.stderr.write(`iopo eval trace: ${failed} item(s) got no response (see responses.jsonl)\n`);
-      return result;
+      return { stopped: result.stopped, statuses: [s] };
     });
   });
 }
@@ -193,13 +106,7 @@ function registerEvalIfeval(parent: Command): void {
   );
   c.action(async (raw: Record<string, unknown>) => {
     const o = parseOptions(Common.extend({ input: z.string() }), raw, "eval ifeval");
-    const inputs: ifeval.IfevalInput[] = [];
-    for await (const r of readJsonl(o.input, ifeval.IfevalInputSchema, {
-      hint: "IFEval input lines are {key, prompt, instruction_id_list, kwargs}",
-    })) {
-      inputs.push(r.value);
-      if (o.limit && inputs.length >= o.limit) break;
-    }
+    const inputs = await loadIfeval(o.input, o.limit);
     const model = { flags: backendFlags(raw), prefix: "", concurrency: o.concurrency };
     await evalRun("eval ifeval", o, [model], async ([engine]) => {
       const result = await ifeval.runIfevalEval({
@@ -214,42 +121,20 @@ function registerEvalIfeval(parent: Command): void {
       });
       const s = result.summary;
       if (o.json) process.stdout.write(`${JSON.stringify(s)}\n`);
-      else {
-        const f = (a: ifeval.Accuracy) => `${(100 * a.accuracy).toFixed(1)}% (${a.correct}/${a.total})`;
-        process.stdout.write(
-          `IFEval — ${inputs.length} prompts (${o.out})\n  prompt strict (S-Acc)   ${f(s.prompt_strict)}\n  instruction strict      ${f(s.instruction_strict)}\n` +
-            `  prompt loose (L-Acc)    ${f(s.prompt_loose)}\n  instruction loose       ${f(s.instruction_loose)}\n`,
-        );
-      }
+      else process.stdout.write(`${formatIfevalRun(s, `IFEval — ${inputs.length} prompts (${o.out})`)}\n`);
       if (s.generation_failures.count)
         process.stderr.write(`iopo eval ifeval: ${s.generation_failures.count} prompt(s) got no response\n`);
-      return result;
+      return { stopped: result.stopped, statuses: [s] };
     });
   });
 }
 
 export function registerEval(program: Command): void {
-  const parent = program.command("eval").description("run a benchmark (TRACE or IFEval) against a model");
+  const parent = program
+    .command("eval")
+    .description("run a benchmark (TRACE, IFEval, CFBench, or all three with `suite`) against a model");
   registerEvalTrace(parent);
   registerEvalIfeval(parent);
-}
-
-export function registerCompare(program: Command): void {
-  program
-    .command("compare")
-    .description("side-by-side table of several evaluation runs (e.g. SFT vs DPO vs IOPO)")
-    .argument("<dirs...>", "run directories written by iopo eval (each holds scores.json)")
-    .option("--json", "print the metrics as JSON")
-    .addHelpText("after", "\nExample:\n  iopo compare runs/trace-sft runs/trace-dpo runs/trace-iopo")
-    .action(async (dirs: string[], opts: { json?: boolean }) => {
-      const runs = await Promise.all(dirs.map(readRunScores));
-      const kinds = new Set(runs.map((r) => r.benchmark));
-      if (kinds.size > 1)
-        throw new ConfigError("runs of different benchmarks", {
-          expected: "all TRACE or all IFEval",
-          got: [...kinds].join(" and "),
-        });
-      if (opts.json) process.stdout.write(`${JSON.stringify(runs)}\n`);
-      else process.stdout.write(`${formatComparison(runs)}\n`);
-    });
+  registerEvalCfbench(parent);
+  registerEvalSuite(parent);
 }

@@ -5,8 +5,9 @@ import type { Command } from "commander";
 import { type IfevalSummary, scoreIfevalFiles } from "../evaluate/ifeval/index.ts";
 import { writeJsonlAtomic } from "../io/index.ts";
 
-function pct(a: { correct: number; total: number; accuracy: number }): string {
-  return `${(100 * a.accuracy).toFixed(2).padStart(6)}%  (${a.correct}/${a.total})`;
+function pct(a: { correct: number; total: number; accuracy: number | null }): string {
+  const value = a.accuracy === null ? "-".padStart(7) : `${(100 * a.accuracy).toFixed(2).padStart(6)}%`;
+  return `${value}  (${a.correct}/${a.total})`;
 }
 
 function report(s: IfevalSummary): string {

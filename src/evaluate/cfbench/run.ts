@@ -36,6 +36,7 @@ export interface CfbenchEvalOptions {
 export interface CfbenchRunScores extends ModelResult {
   readonly benchmark: "cfbench";
   readonly model: string;
+  readonly judge_model: string;
   readonly parser: ParserKind;
   /** False when the run stopped early or any record failed; the means then cover only `counts.done`. */
   readonly complete: boolean;
@@ -160,6 +161,7 @@ export async function runCfbenchEval(o: CfbenchEvalOptions): Promise<CfbenchEval
   const runScores: CfbenchRunScores = {
     benchmark: "cfbench",
     model: o.model.model,
+    judge_model: o.judge.model,
     parser,
     complete: !stopped && failed === 0 && done === o.records.length,
     counts: { total: o.records.length, done, failed, pending: o.records.length - done - failed },

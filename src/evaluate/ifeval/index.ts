@@ -3,7 +3,7 @@
 
 export type { ScoreFilesOptions } from "./load.ts";
 export { scoreIfevalFiles } from "./load.ts";
-export { type IfevalEvalOptions, type IfevalEvalResult, runIfevalEval } from "./run.ts";
+export { type IfevalEvalOptions, type IfevalEvalResult, type IfevalRunSummary, runIfevalEval } from "./run.ts";
 export type { Accuracy, IfevalInput, IfevalResponse, IfevalSummary, IfevalVerdict } from "./schema.ts";
 export { IfevalInputSchema, IfevalKey, IfevalResponseSchema, IfevalVerdictSchema } from "./schema.ts";
 export type { ScoreOptions, ScoreResult, ScoreSkip } from "./score.ts";

@@ -18,8 +18,17 @@ export interface IfevalEvalOptions {
   readonly onProgress?: (done: number, total: number) => void;
 }
 
+export interface IfevalRunSummary extends IfevalSummary {
+  /** The model under test, as its server names it. */
+  readonly model: string;
+  /** False when the run stopped early or any prompt failed; the accuracies then cover only `counts.done`. */
+  readonly complete: boolean;
+  readonly counts: { total: number; done: number; failed: number; pending: number };
+  readonly generation_failures: { count: number; keys: (string | number)[] };
+}
+
 export interface IfevalEvalResult {
-  readonly summary: IfevalSummary & { generation_failures: { count: number; keys: (string | number)[] } };
+  readonly summary: IfevalRunSummary;
   readonly stopped: boolean;
 }
 
@@ -54,7 +63,19 @@ export async function runIfevalEval(o: IfevalEvalOptions): Promise<IfevalEvalRes
   const scored = scoreIfeval(answered, responses, { stripThinking: o.stripThinking });
   await writeJsonlAtomic(join(o.outDir, "verdicts.jsonl"), scored.verdicts);
   const failedKeys = o.inputs.filter((inp) => failures.has(String(inp.key))).map((inp) => inp.key);
-  const result = { ...scored.summary, generation_failures: { count: failedKeys.length, keys: failedKeys } };
+  const done = answered.length;
+  const result: IfevalRunSummary = {
+    model: o.model.model,
+    complete: !summary.stopped && failedKeys.length === 0 && done === o.inputs.length,
+    counts: {
+      total: o.inputs.length,
+      done,
+      failed: failedKeys.length,
+      pending: o.inputs.length - done - failedKeys.length,
+    },
+    ...scored.summary,
+    generation_failures: { count: failedKeys.length, keys: failedKeys },
+  };
   await writeFileAtomic(
     join(o.outDir, "scores.json"),
     `${JSON.stringify({ benchmark: "ifeval", ...result }, null, 2)}\n`,

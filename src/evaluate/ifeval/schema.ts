@@ -38,7 +38,8 @@ export type IfevalVerdict = z.infer<typeof IfevalVerdictSchema>;
 export interface Accuracy {
   readonly correct: number;
   readonly total: number;
-  readonly accuracy: number;
+  /** correct / total, or null when total is 0. */
+  readonly accuracy: number | null;
 }
 
 export interface IfevalSummary {

@@ -67,7 +67,8 @@ function follows(response: string, def: InstructionDef): boolean {
 }
 
 function acc(correct: number, total: number): Accuracy {
-  return { correct, total, accuracy: total === 0 ? 0 : correct / total };
+  // Over zero items there is no accuracy (null, printed "-"), never 0.
+  return { correct, total, accuracy: total === 0 ? null : correct / total };
 }
 
 type Tally = Map<string, { strict: number; loose: number; total: number }>;

@@ -8,6 +8,8 @@ export interface Judged {
   readonly instruction: Instruction;
   /** One score per constraint, or null when the judge failed for this item. */
   readonly scores: readonly number[] | null;
+  /** The judge's overall score 0–10 (authors' protocol), or null/absent when there is none. */
+  readonly overall?: number | null;
 }
 
 export interface Ratio {
@@ -28,6 +30,11 @@ export interface TraceScores {
   /** Item accuracy per constraint count. */
   by_count: Record<string, Ratio>;
   judge_failures: { count: number; ids: string[] };
+  /**
+   * The variant that reads the judge's overall score instead (authors' protocol): an item is correct when it is 10.
+   * Items whose reply has no overall line are left out and counted in `missing`. Absent for per-constraint judging.
+   */
+  overall_score_variant?: { if_s: Ratio; if_m: Ratio; overall: Ratio; mean: number | null; missing: number };
 }
 
 const FULL = 10;
@@ -59,7 +66,10 @@ export function traceScores(judged: Iterable<Judged>): TraceScores {
     by_count: {},
     judge_failures: { count: 0, ids: [] },
   };
-  for (const { instruction, scores } of judged) {
+  const variant = { if_s: ratio(), if_m: ratio(), overall: ratio(), mean: null as number | null, missing: 0 };
+  let sum = 0;
+  let seenOverall = false;
+  for (const { instruction, scores, overall } of judged) {
     s.items++;
     if (scores === null) {
       s.judge_failures.count++;
@@ -69,6 +79,15 @@ export function traceScores(judged: Iterable<Judged>): TraceScores {
     s.judged++;
     const n = instruction.constraints.length;
     const correct = scores.every((x) => x === FULL);
+    if (overall !== undefined) {
+      seenOverall = true;
+      if (overall === null) variant.missing++;
+      else {
+        sum += overall;
+        tally(variant.overall, overall === FULL);
+        tally(n === 1 ? variant.if_s : variant.if_m, overall === FULL);
+      }
+    }
     tally(s.overall, correct);
     tally(n === 1 ? s.if_s : s.if_m, correct);
     tally((s.by_count[String(n)] ??= ratio()), correct);
@@ -86,8 +105,15 @@ export function traceScores(judged: Iterable<Judged>): TraceScores {
     s.constraint_level,
     ...Object.values(s.by_dimension),
     ...Object.values(s.by_count),
+    variant.if_s,
+    variant.if_m,
+    variant.overall,
   ]) {
     finish(r);
+  }
+  if (seenOverall) {
+    variant.mean = variant.overall.total ? sum / variant.overall.total : null;
+    s.overall_score_variant = variant;
   }
   s.by_count = Object.fromEntries(Object.entries(s.by_count).sort((a, b) => Number(a[0]) - Number(b[0])));
   return s;
@@ -109,6 +135,15 @@ export function formatTraceScores(s: TraceScores, title: string): string {
   for (const [k, r] of Object.entries(s.by_count)) line(`    ${k}`, r);
   rows.push("", "  by dimension (constraint level)");
   for (const [k, r] of Object.entries(s.by_dimension).sort((a, b) => b[1].total - a[1].total)) line(`    ${k}`, r);
+  const v = s.overall_score_variant;
+  if (v) {
+    rows.push("", "  overall-score variant (item correct when the judge's overall score is 10)");
+    line("  IF-S", v.if_s);
+    line("  IF-M", v.if_m);
+    rows.push(
+      `    mean overall score ${v.mean === null ? "-" : v.mean.toFixed(2)} / 10; replies without it: ${v.missing}`,
+    );
+  }
   rows.push(
     "",
     `  judge failures: ${s.judge_failures.count}${s.judge_failures.count ? ` (ids ${s.judge_failures.ids.slice(0, 20).join(", ")}${s.judge_failures.count > 20 ? ", …" : ""})` : ""}`,

@@ -1,15 +1,21 @@
-// The TRACE evaluation job: generate a response per item, judge every constraint, score (IF-S / IF-M …),
-// and write responses.jsonl, judgments.jsonl and scores.json. Resumable through the engines' caches.
+// The TRACE evaluation job: generate a response per item, judge every constraint (the authors' protocol by default,
+// or this project's per-constraint prompt), score (IF-S / IF-M …), and write responses.jsonl, judgments.jsonl and
+// scores.json (with the protocol and whether the run is complete). Resumable through the engines' caches.
 
 import { join } from "node:path";
 import { renderTracePrompt, writeFileAtomic, writeJsonlAtomic } from "../../io/index.ts";
 import { type EngineOutcome, type EngineRequest, InvalidReply, type RequestEngine } from "../../llm/index.ts";
 import type { Instruction } from "../../schema/index.ts";
 import { stripThinking } from "../ifeval/index.ts";
+import { authorsJudgeMessages, parseAuthorsReply } from "./authors.ts";
 import { judgePrompt, parseJudgeReply } from "./judge.ts";
 import { type Judged, type TraceScores, traceScores } from "./metrics.ts";
 
 // ---- types ----
+
+/** `authors`: the released protocol (fine-grained JSON line + overall score); `per-constraint`: this project's. */
+export const JUDGE_PROTOCOLS = ["authors", "per-constraint"] as const;
+export type JudgeProtocol = (typeof JUDGE_PROTOCOLS)[number];
 
 export interface TraceEvalOptions {
   readonly items: readonly Instruction[];
@@ -26,14 +32,28 @@ export interface TraceEvalOptions {
   /** Judge temperature (0). */
   readonly judgeTemperature?: number;
   readonly judgeMaxTokens?: number;
+  /** Judge protocol. @default "authors" */
+  readonly protocol?: JudgeProtocol;
   /** Remove `<think>…</think>` before judging. */
   readonly stripThinking?: boolean;
   /** Called with (phase, done, total) as records finish. */
   readonly onProgress?: (phase: "generate" | "judge", done: number, total: number) => void;
 }
 
+export interface TraceRunScores extends TraceScores {
+  readonly benchmark: "trace";
+  /** The model under test and the judge, as their servers name them. */
+  readonly model: string;
+  readonly judge_model: string;
+  readonly judge_protocol: JudgeProtocol;
+  /** False when the run stopped early or any item failed; the accuracies then cover only `counts.done`. */
+  readonly complete: boolean;
+  readonly counts: { total: number; done: number; failed: number; pending: number };
+  readonly generation_failures: { count: number; ids: string[] };
+}
+
 export interface TraceEvalResult {
-  readonly scores: TraceScores & { generation_failures: { count: number; ids: string[] } };
+  readonly scores: TraceRunScores;
   /** True when the run was stopped before every record finished (the files then hold what finished). */
   readonly stopped: boolean;
 }
@@ -101,23 +121,34 @@ export async function runTraceEval(o: TraceEvalOptions): Promise<TraceEvalResult
 
   // The judge sees only items with a response; a reply that does not validate is retried, then a failure.
   const judged = new Map(o.items.filter((item) => answers.has(item.id)).map((item) => [item.id, item]));
+  const protocol = o.protocol ?? "authors";
   const judgeRequests: EngineRequest[] = gen.stopped
     ? []
     : [...judged.values()].map((item) => ({
         id: item.id,
-        messages: [{ role: "user", content: judgePrompt(item, answers.get(item.id)!) }],
+        messages:
+          protocol === "authors"
+            ? authorsJudgeMessages(item, answers.get(item.id)!)
+            : [{ role: "user", content: judgePrompt(item, answers.get(item.id)!) }],
         options: {
           temperature: o.judgeTemperature ?? 0,
           ...(o.judgeMaxTokens ? { max_tokens: o.judgeMaxTokens } : {}),
         },
       }));
-  const judgeRun = await runAll<number[]>(
+  // A reply that does not parse throws InvalidReply: the engine asks again, then records a judge failure.
+  const judgeRun = await runAll<{ scores: number[]; overall?: number | null }>(
     o.judge,
     judgeRequests,
     (text, request) => {
-      const r = parseJudgeReply(text, judged.get(String(request.id))!.constraints.length);
+      const count = judged.get(String(request.id))!.constraints.length;
+      if (protocol === "authors") {
+        const r = parseAuthorsReply(text, count);
+        if (!r.ok) throw new InvalidReply(`judge reply ${r.reason}: ${r.detail}`);
+        return { scores: r.scores, overall: r.overall };
+      }
+      const r = parseJudgeReply(text, count);
       if (!r.ok) throw new InvalidReply(`judge reply ${r.reason}: ${r.detail}`);
-      return r.scores;
+      return { scores: r.scores };
     },
     (n) => o.onProgress?.("judge", n, judgeRequests.length),
   );
@@ -132,18 +163,24 @@ export async function runTraceEval(o: TraceEvalOptions): Promise<TraceEvalResult
       rows.push({ instruction: item, scores: null });
       continue;
     }
-    judgments.push({ id: item.id, reply: out.result.text, scores: out.value, attempts: out.attempts });
-    rows.push({ instruction: item, scores: out.value });
+    judgments.push({ id: item.id, reply: out.result.text, ...out.value, attempts: out.attempts });
+    rows.push({ instruction: item, ...out.value });
   }
   await writeJsonlAtomic(join(o.outDir, "judgments.jsonl"), judgments);
   const generationFailures = o.items.filter((item) => gen.outcomes.get(item.id)?.ok === false).map((item) => item.id);
-  const scores = {
-    ...traceScores(rows),
+  const stopped = gen.stopped || judgeRun.stopped;
+  const traced = traceScores(rows);
+  const failed = generationFailures.length + traced.judge_failures.count;
+  const scores: TraceRunScores = {
+    benchmark: "trace",
+    model: o.model.model,
+    judge_model: o.judge.model,
+    judge_protocol: protocol,
+    complete: !stopped && failed === 0 && traced.judged === o.items.length,
+    counts: { total: o.items.length, done: traced.judged, failed, pending: o.items.length - traced.judged - failed },
+    ...traced,
     generation_failures: { count: generationFailures.length, ids: generationFailures },
   };
-  await writeFileAtomic(
-    join(o.outDir, "scores.json"),
-    `${JSON.stringify({ benchmark: "trace", ...scores }, null, 2)}\n`,
-  );
-  return { scores, stopped: gen.stopped || judgeRun.stopped };
+  await writeFileAtomic(join(o.outDir, "scores.json"), `${JSON.stringify(scores, null, 2)}\n`);
+  return { scores, stopped };
 }
