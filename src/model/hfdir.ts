@@ -8,7 +8,7 @@ import { basename, dirname, join } from "node:path";
 import { CheckpointError } from "../errors.ts";
 import { type ModelConfig, parseModelConfig } from "./config.ts";
 import { type LoadedTensor, type ModelParams, paramsFromTensors, paramTable } from "./params.ts";
-import { openSafetensors, writeSafetensors } from "./safetensors.ts";
+import { openSafetensors, type WritableDtype, writeSafetensors } from "./safetensors.ts";
 
 // ---- types ----
 
@@ -28,7 +28,24 @@ export interface ModelDir {
   readonly files: Partial<Record<SideFile, unknown>>;
 }
 
+/** Options of `saveModelDir`. */
+export interface SaveOptions {
+  /**
+   * The dtype the weights are stored in; config.json's `torch_dtype` is set to match, so the directory always
+   * says what it holds. @default the config's `torch_dtype` (bfloat16 → BF16, float16 → F16, anything else → F32)
+   */
+  readonly dtype?: WritableDtype;
+}
+
 // ---- helpers ----
+
+const TORCH_NAMES: Record<WritableDtype, string> = { F32: "float32", F16: "float16", BF16: "bfloat16" };
+
+/** The safetensors dtype a config names (transformers ≥ 4.56 also writes it as `dtype`). */
+export function configDtype(config: ModelConfig): WritableDtype {
+  const name = config.torch_dtype ?? (config as { dtype?: unknown }).dtype;
+  return name === "bfloat16" ? "BF16" : name === "float16" ? "F16" : "F32";
+}
 
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(
@@ -101,10 +118,10 @@ export async function loadModelDir(dir: string): Promise<ModelDir> {
 
 /**
  * Write a model directory atomically: everything goes to `<dir>.tmp-…`, which then replaces `dir` (an existing
- * `dir` is moved aside and removed only after the rename succeeded). Weights are F32, in table order; a tied
- * head is not written (transformers re-ties it from the embedding).
+ * `dir` is moved aside and removed only after the rename succeeded). Weights are in table order, in the dtype the
+ * config names (or `o.dtype`), rounded to nearest even; a tied head is not written (transformers re-ties it).
  */
-export async function saveModelDir(dir: string, model: ModelDir): Promise<void> {
+export async function saveModelDir(dir: string, model: ModelDir, o: SaveOptions = {}): Promise<void> {
   const parent = dirname(dir);
   await mkdir(parent, { recursive: true });
   const stamp = `${process.pid}-${Date.now()}`;
@@ -112,11 +129,14 @@ export async function saveModelDir(dir: string, model: ModelDir): Promise<void> 
   const old = join(parent, `.${basename(dir)}.old-${stamp}`);
   try {
     await mkdir(tmp);
-    await writeFile(join(tmp, "config.json"), `${JSON.stringify(model.config, null, 2)}\n`);
+    const dtype = o.dtype ?? configDtype(model.config);
+    const config = { ...model.config, torch_dtype: TORCH_NAMES[dtype] };
+    if ("dtype" in config) config.dtype = TORCH_NAMES[dtype];
+    await writeFile(join(tmp, "config.json"), `${JSON.stringify(config, null, 2)}\n`);
     const { table, tensors } = model.params;
     await writeSafetensors(
       join(tmp, "model.safetensors"),
-      table.map((row, i) => ({ name: row.key, shape: row.shape, data: tensors[i]! })),
+      table.map((row, i) => ({ name: row.key, shape: row.shape, data: tensors[i]!, dtype })),
     );
     for (const name of SIDE_FILES)
       if (model.files[name] !== undefined)

@@ -24,7 +24,16 @@ export {
   RopeScalingSchema,
 } from "./config.ts";
 export { type CreateModelOptions, createModel, SPECIAL_TOKENS } from "./create.ts";
-export { loadModelConfig, loadModelDir, type ModelDir, SIDE_FILES, type SideFile, saveModelDir } from "./hfdir.ts";
+export {
+  configDtype,
+  loadModelConfig,
+  loadModelDir,
+  type ModelDir,
+  type SaveOptions,
+  SIDE_FILES,
+  type SideFile,
+  saveModelDir,
+} from "./hfdir.ts";
 export { initParams, makeRng } from "./init.ts";
 export {
   type AttentionInputs,
@@ -61,12 +70,15 @@ export {
   decodeToF32,
   encodeHeader,
   f16ToF32,
+  f32ToBf16,
+  f32ToF16,
   openSafetensors,
   readSafetensors,
   type SafetensorsDtype,
   type SafetensorsReader,
   type TensorInfo,
   type TensorToWrite,
+  type WritableDtype,
   writeSafetensors,
 } from "./safetensors.ts";
 export {

@@ -1,7 +1,7 @@
 // safetensors, the Hugging Face way: u64 LE header length, JSON header {name: {dtype, shape, data_offsets}, __metadata__},
 // header padded with spaces to 8-byte alignment, then raw little-endian data. Reads F32, F16, BF16 (and F64) into
-// Float32Array, one tensor at a time straight from the file (no whole-file buffer); writes F32. Errors name the file.
-// Does not know about models (see params.ts) and writes no other dtypes.
+// Float32Array, one tensor at a time straight from the file (no whole-file buffer); writes F32, F16 or BF16 (rounded
+// to nearest, ties to even, as torch's casts). Errors name the file. Does not know about models (see params.ts).
 
 import { type FileHandle, open, rename, rm } from "node:fs/promises";
 import { endianness } from "node:os";
@@ -33,12 +33,16 @@ export interface SafetensorsReader {
   close(): Promise<void>;
 }
 
-/** A tensor to write: row-major Float32 data of `shape`. */
+/** A tensor to write: row-major Float32 data of `shape`, stored as `dtype` (default F32). */
 export interface TensorToWrite {
   readonly name: string;
   readonly shape: readonly number[];
   readonly data: Float32Array;
+  readonly dtype?: WritableDtype;
 }
+
+/** The dtypes iopo writes. */
+export type WritableDtype = "F32" | "F16" | "BF16";
 
 // ---- helpers ----
 
@@ -70,6 +74,54 @@ export function decodeToF32(bytes: Uint8Array, dtype: SafetensorsDtype, n: numbe
     for (let i = 0; i < n; i++) u32[i] = view.getUint16(2 * i, true) << 16;
   }
   return out;
+}
+
+const F32_BITS = new Uint32Array(1);
+const F32_VIEW = new Float32Array(F32_BITS.buffer);
+
+/** float → IEEE half bits, rounded to nearest, ties to even; overflow → ±inf, NaN → quiet NaN. */
+export function f32ToF16(v: number): number {
+  F32_VIEW[0] = v;
+  const x = F32_BITS[0]!;
+  const sign = (x >>> 16) & 0x8000;
+  const exp = (x >>> 23) & 0xff;
+  const mant = x & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  const e = exp - 127 + 15; // the half's biased exponent
+  if (e >= 31) return sign | 0x7c00;
+  // Keep the top bits of the 24-bit significand: 10 of them for a normal half, fewer for a subnormal one.
+  const m = e > 0 ? mant : mant | 0x800000;
+  const shift = e > 0 ? 13 : 14 - e;
+  if (shift > 24) return sign; // below half the smallest subnormal
+  let r = (e > 0 ? e << 10 : 0) | (m >>> shift);
+  const rem = m & ((1 << shift) - 1);
+  const half = 1 << (shift - 1);
+  if (rem > half || (rem === half && r & 1)) r += 1; // a carry into the exponent is the right result (up to inf)
+  return sign | r;
+}
+
+/** float → bfloat16 bits (the top half of the float), rounded to nearest, ties to even; NaN → quiet NaN. */
+export function f32ToBf16(v: number): number {
+  F32_VIEW[0] = v;
+  const x = F32_BITS[0]!;
+  if ((x & 0x7f800000) === 0x7f800000 && x & 0x7fffff) return ((x >>> 16) & 0x8000) | 0x7fc0;
+  return ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+/** The little-endian bytes of Float32 data stored as `dtype`. */
+function encodeData(data: Float32Array, dtype: WritableDtype): Uint8Array {
+  if (dtype === "F32") {
+    if (LITTLE) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const bytes = new Uint8Array(data.byteLength);
+    const view = new DataView(bytes.buffer);
+    for (let i = 0; i < data.length; i++) view.setFloat32(4 * i, data[i]!, true);
+    return bytes;
+  }
+  const bytes = new Uint8Array(2 * data.length);
+  const view = new DataView(bytes.buffer);
+  const cast = dtype === "F16" ? f32ToF16 : f32ToBf16;
+  for (let i = 0; i < data.length; i++) view.setUint16(2 * i, cast(data[i]!), true);
+  return bytes;
 }
 
 function bad(path: string, message: string, expected: string, got: string): CheckpointError {
@@ -196,7 +248,7 @@ export async function readSafetensors(path: string): Promise<{
   }
 }
 
-/** The header bytes (length prefix + space-padded JSON) for F32 tensors written in the given order. */
+/** The header bytes (length prefix + space-padded JSON) for tensors written in the given order. */
 export function encodeHeader(tensors: readonly TensorToWrite[], metadata: Record<string, string> = {}): Uint8Array {
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
@@ -207,8 +259,10 @@ export function encodeHeader(tensors: readonly TensorToWrite[], metadata: Record
         expected: `${numel(t.shape)} elements for [${t.shape.join(", ")}]`,
         got: `${t.data.length}`,
       });
-    header[t.name] = { dtype: "F32", shape: t.shape, data_offsets: [at, at + 4 * t.data.length] };
-    at += 4 * t.data.length;
+    const dtype = t.dtype ?? "F32";
+    const size = BYTES[dtype] * t.data.length;
+    header[t.name] = { dtype, shape: t.shape, data_offsets: [at, at + size] };
+    at += size;
   }
   let json = new TextEncoder().encode(JSON.stringify(header));
   const padded = Math.ceil(json.length / 8) * 8; // so the data section starts 8-byte aligned, as HF pads
@@ -224,7 +278,7 @@ export function encodeHeader(tensors: readonly TensorToWrite[], metadata: Record
 }
 
 /**
- * Write F32 tensors (in the given order) to `path` atomically: a temporary sibling is written tensor by tensor,
+ * Write tensors (in the given order, each as its dtype) to `path` atomically: a temporary sibling is written tensor by tensor,
  * then renamed, so a crash never leaves a half-written file.
  */
 export async function writeSafetensors(
@@ -242,15 +296,7 @@ export async function writeSafetensors(
   const fh = await open(tmp, "w");
   try {
     await writeAll(fh, header);
-    for (const t of tensors) {
-      let bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-      if (!LITTLE) {
-        bytes = new Uint8Array(t.data.byteLength);
-        const view = new DataView(bytes.buffer);
-        for (let i = 0; i < t.data.length; i++) view.setFloat32(4 * i, t.data[i]!, true);
-      }
-      await writeAll(fh, bytes);
-    }
+    for (const t of tensors) await writeAll(fh, encodeData(t.data, t.dtype ?? "F32"));
     await fh.close();
     await rename(tmp, path);
   } catch (err) {

@@ -1,15 +1,28 @@
 import assert from "node:assert/strict";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { CheckpointError } from "../../src/errors.ts";
-import { getParam, loadModelConfig, loadModelDir, saveModelDir, writeSafetensors } from "../../src/model/index.ts";
+import {
+  decodeToF32,
+  f16ToF32,
+  f32ToBf16,
+  f32ToF16,
+  getParam,
+  loadModelConfig,
+  loadModelDir,
+  readSafetensors,
+  saveModelDir,
+  writeSafetensors,
+} from "../../src/model/index.ts";
 
 const GOLDEN = fileURLToPath(new URL("../fixtures/golden/", import.meta.url));
 const dir = await mkdtemp(join(tmpdir(), "iopo-hf-"));
 after(() => rm(dir, { recursive: true, force: true }));
+/** One 16-bit pattern as little-endian bytes. */
+const u16 = (bits: number) => Uint8Array.of(bits & 0xff, bits >>> 8);
 
 test("a golden PyTorch model directory loads, saves and loads back identically", async () => {
   const model = await loadModelDir(join(GOLDEN, "llama-tiny/policy"));
@@ -86,4 +99,35 @@ test("sharded weights (model.safetensors.index.json) load", async () => {
   );
   await writeFile(join(out, "model.safetensors.index.json"), JSON.stringify({ metadata: {}, weight_map }));
   assert.deepEqual((await loadModelDir(out)).params.tensors, model.params.tensors);
+});
+
+test("weights are written in the dtype config.json names (bfloat16, float16), rounded to nearest even", async () => {
+  const model = await loadModelDir(join(GOLDEN, "qwen2-tiny/policy"));
+  for (const [torchDtype, st, cast] of [
+    ["bfloat16", "BF16", (v: number) => decodeToF32(u16(f32ToBf16(v)), "BF16", 1)[0]!],
+    ["float16", "F16", (v: number) => f16ToF32(f32ToF16(v))],
+  ] as const) {
+    const out = join(dir, `half-${torchDtype}`);
+    await saveModelDir(out, { ...model, config: { ...model.config, torch_dtype: torchDtype }, files: {} });
+    const { tensors } = await readSafetensors(join(out, "model.safetensors"));
+    assert.ok([...tensors.values()].every((t) => t.dtype === st));
+    const back = await loadModelDir(out);
+    assert.equal(back.config.torch_dtype, torchDtype);
+    for (const [i, t] of model.params.tensors.entries())
+      assert.deepEqual(back.params.tensors[i], Float32Array.from(t, cast), model.params.table[i]!.key);
+    // About half the bytes of the F32 file (the header is the same size).
+    const bytes = (await stat(join(out, "model.safetensors"))).size;
+    const f32 = (await stat(join(GOLDEN, "qwen2-tiny/policy/model.safetensors"))).size;
+    assert.ok(bytes < 0.55 * f32, `${bytes} vs ${f32}`);
+  }
+  // An explicit dtype wins and config.json is rewritten to say what the file holds.
+  const exact = join(dir, "exact");
+  await saveModelDir(
+    exact,
+    { ...model, config: { ...model.config, torch_dtype: "bfloat16" }, files: {} },
+    { dtype: "F32" },
+  );
+  const back = await loadModelDir(exact);
+  assert.equal(back.config.torch_dtype, "float32");
+  assert.deepEqual(back.params.tensors, model.params.tensors);
 });

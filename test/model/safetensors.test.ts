@@ -1,15 +1,26 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { CheckpointError } from "../../src/errors.ts";
-import { encodeHeader, f16ToF32, openSafetensors, readSafetensors, writeSafetensors } from "../../src/model/index.ts";
+import {
+  encodeHeader,
+  f16ToF32,
+  f32ToBf16,
+  f32ToF16,
+  makeRng,
+  openSafetensors,
+  readSafetensors,
+  writeSafetensors,
+} from "../../src/model/index.ts";
 
 const dir = await mkdtemp(join(tmpdir(), "iopo-st-"));
 after(() => rm(dir, { recursive: true, force: true }));
 const GOLDEN = new URL("../fixtures/golden/", import.meta.url);
+const CAST = fileURLToPath(new URL("../../scripts/golden/cast_reference.py", import.meta.url));
 
 /** A safetensors file from a header object and raw data bytes, laid out by hand. */
 function handMade(header: object, data: number[], pad = true): Uint8Array {
@@ -120,4 +131,59 @@ test("shape/data mismatch and duplicate names are refused on write", async () =>
   await assert.rejects(writeSafetensors(path, [{ name: "t", shape: [3], data: new Float32Array(2) }]), CheckpointError);
   const t = { name: "t", shape: [1], data: new Float32Array(1) };
   await assert.rejects(writeSafetensors(path, [t, t]), /duplicate/);
+});
+
+test("F32 → F16 / BF16: round to nearest even, hand-computed patterns", () => {
+  const cases: [number, number, number][] = [
+    // value, f16 bits, bf16 bits
+    [1, 0x3c00, 0x3f80],
+    [-2, 0xc000, 0xc000],
+    [0, 0x0000, 0x0000],
+    [-0, 0x8000, 0x8000],
+    [65504, 0x7bff, 0x477f + 1], // largest half; bf16 0x47800000 rounds up from 0x477fe000
+    [65519, 0x7bff, 0x4780], // just under the half-way point to 65536 stays finite in f16
+    [65520, 0x7c00, 0x4780], // the half-way point rounds to even: infinity
+    [2 ** -24, 0x0001, 0x3380], // smallest half subnormal
+    [2 ** -25, 0x0000, 0x3300], // half of it: a tie, to even (zero)
+    [3 * 2 ** -25, 0x0002, 0x33c0], // 1.5 × smallest: a tie, to even (2)
+    [2 ** -14, 0x0400, 0x3880], // smallest normal half
+    [1 + 2 ** -11, 0x3c00, 0x3f80], // tie between 1 and 1 + 2^-10: to even (1)
+    [1 + 3 * 2 ** -11, 0x3c02, 0x3f80], // tie between 1 + 2^-10 and 1 + 2^-9: to even (up)
+    [1 + 2 ** -8, 0x3c04, 0x3f80], // bf16 tie between 1 and 1 + 2^-7: to even (1)
+    [1 + 3 * 2 ** -8, 0x3c0c, 0x3f82], // bf16 tie, to even (up)
+    [Number.POSITIVE_INFINITY, 0x7c00, 0x7f80],
+    [Number.NEGATIVE_INFINITY, 0xfc00, 0xff80],
+    [3.4e38, 0x7c00, 0x7f80], // rounds past bf16's largest finite value
+  ];
+  for (const [v, h, b] of cases) {
+    assert.equal(f32ToF16(v).toString(16), h.toString(16), `f16 of ${v}`);
+    assert.equal(f32ToBf16(v).toString(16), b.toString(16), `bf16 of ${v}`);
+  }
+  assert.ok(Number.isNaN(f16ToF32(f32ToF16(Number.NaN))));
+  assert.equal(f32ToBf16(Number.NaN) & 0x7fc0, 0x7fc0);
+});
+
+test("F32 → F16 / BF16 bit patterns equal PyTorch's casts on 20,000 values across every range", () => {
+  const rand = makeRng(9);
+  const bits: number[] = [];
+  for (let i = 0; i < 20_000; i++) {
+    // Random float32 bit patterns over all exponents (NaNs excluded: their payloads are not specified).
+    let b = Math.floor(rand() * 2 ** 32) >>> 0;
+    if (i % 4 === 0) b = (b & 0x80000000) | ((0x60 + (i % 0x30)) << 23) | (b & 0x7fffff); // near the half range
+    if (i % 8 === 1) b = (b & 0xffff8000) | 0x8000; // exact bf16 ties
+    if (i % 8 === 3) b = (b & 0xffffe000) | 0x1000; // exact f16 ties (normal range)
+    if (((b >>> 23) & 0xff) === 0xff && b & 0x7fffff) continue;
+    bits.push(b >>> 0);
+  }
+  const r = spawnSync("/usr/bin/python3", [CAST], { input: JSON.stringify(bits), maxBuffer: 1 << 26 });
+  assert.equal(r.status, 0, `cast_reference.py failed: ${r.stderr}\nHINT: apt-get install -y python3-torch`);
+  const torch = JSON.parse(r.stdout.toString()) as { f16: number[]; bf16: number[] };
+  const u = new Uint32Array(1);
+  const f = new Float32Array(u.buffer);
+  let bad = 0;
+  for (const [i, b] of bits.entries()) {
+    u[0] = b;
+    if (f32ToF16(f[0]!) !== torch.f16[i] || f32ToBf16(f[0]!) !== torch.bf16[i]) bad++;
+  }
+  assert.equal(bad, 0, `${bad} of ${bits.length} patterns differ from torch`);
 });
