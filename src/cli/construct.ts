@@ -13,22 +13,22 @@ import {
   type Roles,
   readSeeds,
 } from "../construct/index.ts";
-import { ConfigError } from "../errors.ts";
-import { writeFileAtomic } from "../io/jsonl.ts";
-import { OpenAIProvider, RequestEngine, ResponseCache } from "../llm/index.ts";
+import { checkOutputDir, writeFileAtomic } from "../io/index.ts";
+import { ResponseCache } from "../llm/index.ts";
+import { engineFor, exitOnStopSignals, openProviders } from "./backend.ts";
+import { int, parseOptions } from "./util.ts";
 
 // ---- config ----
 
-const Int = (min: number) => z.coerce.number().int().min(min);
 const CommonSchema = z
   .object({
     run: z.string().min(1),
     offline: z.boolean().default(false),
-    baseUrl: z.string().url().optional(),
+    baseUrl: z.string().min(1).optional(),
     model: z.string().min(1).optional(),
     apiKeyEnv: z.string().optional(),
-    seed: Int(0).default(0),
-    concurrency: Int(1).default(8),
+    seed: int("seed", 0).default(0),
+    concurrency: int("concurrency", 1).default(8),
     lang: z.enum(["en", "zh"]).default("en"),
     json: z.boolean().default(false),
   })
@@ -37,32 +37,28 @@ const CommonSchema = z
 type Common = z.infer<typeof CommonSchema>;
 
 function parseConfig<S extends z.ZodType>(schema: S, raw: unknown): z.infer<S> {
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ConfigError(issue.message, {
-      field: issue.path.join(".") || undefined,
-      hint: "see `iopo construct --help`",
-    });
-  }
-  return parsed.data;
+  const c = parseOptions(schema, raw, "construct");
+  const run = (c as { run?: string }).run;
+  if (run !== undefined) checkOutputDir(run, "--run");
+  return c;
 }
+
+/** Ctrl-C: the run state is replaced atomically after every chunk, so a rerun of the same command resumes. */
+const onInterrupt = (run: string) =>
+  exitOnStopSignals("construct", `finished chunks are kept in ${run} (run state, *.partial files)`);
 
 // ---- helpers ----
 
-function rolesFor(c: Common): { roles: Roles; close: () => void } {
+async function rolesFor(c: Common): Promise<{ roles: Roles; close: () => void }> {
   if (c.offline) return { roles: new OfflineRoles({ seed: c.seed }), close: () => {} };
+  const flags = { baseUrl: [c.baseUrl!], model: c.model, apiKeyEnv: c.apiKeyEnv };
+  const providers = await openProviders(flags, "", c.concurrency);
   const cache = ResponseCache.open(join(c.run, "llm-cache.sqlite"));
-  const provider = new OpenAIProvider({
-    baseURL: c.baseUrl!,
-    model: c.model!,
-    apiKeyEnv: c.apiKeyEnv,
-    maxSockets: c.concurrency,
-  });
-  const engine = new RequestEngine({
-    endpoints: [provider],
+  // Ctrl-C exits at once (onInterrupt): the engine's own stop signal is never raised.
+  const engine = engineFor(providers, {
     concurrency: c.concurrency,
     cache,
+    signal: new AbortController().signal,
     log: (line) => process.stderr.write(`${line}\n`),
   });
   return { roles: new LlmRoles({ requester: engine, model: c.model!, lang: c.lang }), close: () => cache.close() };
@@ -123,14 +119,15 @@ export function registerConstruct(program: Command): void {
     .option("--n <n>", "instructions to attempt (default: one per seed)")
     .action(async (opts: Record<string, unknown>) => {
       const c = parseConfig(CommonSchema, opts);
-      const extra = parseConfig(z.object({ seeds: z.string().optional(), n: Int(1).optional() }), opts);
+      const extra = parseConfig(z.object({ seeds: z.string().optional(), n: int("n", 1).optional() }), opts);
       const seeds = extra.seeds ? await readSeeds(extra.seeds) : undefined;
       const n = extra.n ?? seeds?.length ?? 400;
       await writeFileAtomic(join(c.run, "config.trace.json"), `${JSON.stringify({ ...c, ...extra, n }, null, 2)}\n`);
       process.stderr.write(
         `construct trace: ${JSON.stringify({ run: c.run, offline: c.offline, model: c.model, seed: c.seed, n })}\n`,
       );
-      const { roles, close } = rolesFor(c);
+      const { roles, close } = await rolesFor(c);
+      const release = onInterrupt(c.run);
       try {
         const f = await constructTrace({
           dir: c.run,
@@ -144,6 +141,7 @@ export function registerConstruct(program: Command): void {
         });
         printFunnel(f, c.json);
       } finally {
+        release();
         close();
       }
     });
@@ -153,7 +151,8 @@ export function registerConstruct(program: Command): void {
     )
     .action(async (opts: Record<string, unknown>) => {
       const c = parseConfig(CommonSchema, opts);
-      const { roles, close } = rolesFor(c);
+      const { roles, close } = await rolesFor(c);
+      const release = onInterrupt(c.run);
       try {
         const f = await constructGroups({
           dir: c.run,
@@ -164,6 +163,7 @@ export function registerConstruct(program: Command): void {
         });
         printFunnel(f, c.json);
       } finally {
+        release();
         close();
       }
     });

@@ -1,15 +1,26 @@
-// `iopo convert <in> --from <fmt> --to <fmt> --out <path>`: convert between the data formats, atomically.
+// `iopo convert <in> --from <fmt> --to <fmt> --out <path>`: convert between the data formats, atomically. Paths
+// are checked before reading (an --out that is a directory fails at once, not after the whole input is read).
 
 import type { Command } from "commander";
-import { convert, detectFormat, FORMAT_NAMES, type FormatName, getFormat, type Skipped } from "../io/index.ts";
-import { reportSkipped, SKIP_HINT } from "./util.ts";
+import { z } from "zod";
+import {
+  checkInputFile,
+  checkOutputFile,
+  convert,
+  detectFormat,
+  FORMAT_NAMES,
+  type FormatName,
+  getFormat,
+  type Skipped,
+} from "../io/index.ts";
+import { parseOptions, reportSkipped, SKIP_HINT } from "./util.ts";
 
-interface ConvertOptions {
-  from?: string;
-  to: string;
-  out: string;
-  skipInvalid?: boolean;
-}
+const OptionsSchema = z.strictObject({
+  from: z.string().optional(),
+  to: z.string().min(1),
+  out: z.string().min(1),
+  skipInvalid: z.boolean().default(false),
+});
 
 export function registerConvert(program: Command): void {
   program
@@ -25,18 +36,21 @@ export function registerConvert(program: Command): void {
       "\nExamples:\n  iopo convert iopo_train_example.json --from llamafactory --to groups --out groups.jsonl\n" +
         "  iopo convert groups.jsonl --from groups --to llamafactory --out data/trace.json",
     )
-    .action(async (input: string, opts: ConvertOptions) => {
-      const from = (opts.from ?? (await detectFormat(input))) as FormatName;
-      getFormat(from);
-      getFormat(opts.to);
+    .action(async (input: string, raw: Record<string, unknown>) => {
+      const o = parseOptions(OptionsSchema, raw, "convert");
+      if (o.from) getFormat(o.from);
+      getFormat(o.to);
+      checkInputFile(input, "<in>");
+      checkOutputFile(o.out, "--out");
+      const from = (o.from ?? (await detectFormat(input))) as FormatName;
       const skipped: Skipped[] = [];
-      const result = await convert(input, from, opts.to as FormatName, opts.out, {
-        skipInvalid: opts.skipInvalid,
+      const result = await convert(input, from, o.to as FormatName, o.out, {
+        skipInvalid: o.skipInvalid,
         skipped,
         hint: SKIP_HINT,
       });
       const extra = result.extra.length ? ` (also updated ${result.extra.join(", ")})` : "";
-      process.stderr.write(`wrote ${result.written} record(s) to ${opts.out} as ${opts.to}${extra}\n`);
+      process.stderr.write(`wrote ${result.written} record(s) to ${o.out} as ${o.to}${extra}\n`);
       reportSkipped(input, skipped);
     });
 }

@@ -5,11 +5,13 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { z } from "zod";
 import { type DemoLogger, demoConfig, formatResults, runDemo } from "../demo/index.ts";
-import { ConfigError } from "../errors.ts";
+import { checkOutputDir } from "../io/index.ts";
+import { exitOnStopSignals, resumeCommand } from "./backend.ts";
+import { int, parseOptions } from "./util.ts";
 
 const OptionsSchema = z.strictObject({
   out: z.string().min(1).default("runs/demo"),
-  seed: z.coerce.number().int().nonnegative().default(0),
+  seed: int("seed", 0).default(0),
   quick: z.boolean().default(false),
 });
 
@@ -47,20 +49,22 @@ export function registerDemo(program: Command): void {
       "\nExamples:\n  npm start\n  iopo demo --out runs/demo-s1 --seed 1\n  iopo demo --quick --out /tmp/q",
     )
     .action(async (raw: Record<string, unknown>) => {
-      const parsed = OptionsSchema.safeParse(raw);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        throw new ConfigError(`bad option --${String(issue.path[0] ?? "")}: ${issue.message}`, {
-          field: issue.path.join("."),
-        });
-      }
-      const o = parsed.data;
+      const o = parseOptions(OptionsSchema, raw, "demo");
+      checkOutputDir(o.out, "--out");
       const config = demoConfig(o.quick ? "quick" : "full", o.seed);
       const dir = resolve(o.out);
       const log = consoleDemoLogger();
       log.info(`iopo demo: profile ${config.profile}, seed ${config.seed}, run directory ${dir}`);
       const t0 = performance.now();
-      const { results, report } = await runDemo({ dir, config, logger: log });
+      // Every phase's artefacts are written atomically and marked when complete: a rerun skips finished phases.
+      const release = exitOnStopSignals("demo", `finished phases in ${dir} are kept`, resumeCommand());
+      let done: Awaited<ReturnType<typeof runDemo>>;
+      try {
+        done = await runDemo({ dir, config, logger: log });
+      } finally {
+        release();
+      }
+      const { results, report } = done;
       const wall = (performance.now() - t0) / 1000;
       process.stdout.write(`\n${formatResults(results)}\n\n`);
       const times = Object.entries(results.timings).map(([k, v]) => `${k} ${v.toFixed(1)} s`);

@@ -65,6 +65,28 @@ export function normaliseFinish(reason: string | null | undefined): Finish {
   }
 }
 
+/** What is wrong with a reply that is not a chat completion, in words: `choices: expected at least 1, got 0 items`. */
+function malformed(raw: unknown, error: z.ZodError): string {
+  if (typeof raw === "string")
+    return `malformed reply: expected a chat completion object, got text ${JSON.stringify(raw.slice(0, 80))}`;
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw))
+    return `malformed reply: expected a chat completion object, got ${Array.isArray(raw) ? "an array" : String(raw)}`;
+  const issue = error.issues[0]!;
+  let got: unknown = raw;
+  for (const k of issue.path)
+    got = got && typeof got === "object" ? (got as Record<PropertyKey, unknown>)[k] : undefined;
+  const field = issue.path.map(String).join(".") || "(the reply)";
+  const what =
+    got === undefined
+      ? "nothing"
+      : Array.isArray(got)
+        ? `${got.length} item(s)`
+        : typeof got === "object"
+          ? JSON.stringify(got).slice(0, 80)
+          : JSON.stringify(got);
+  return `malformed reply: chat completion field ${field}: ${issue.message.replace(/^Invalid input: /, "")}; got ${what}`;
+}
+
 // ---- exports ----
 
 /** `url` with any `user:password@` replaced by `***@`, for printing (a URL that does not parse is returned as is). */
@@ -90,7 +112,6 @@ export function parseBaseUrl(raw: string, flag = "--base-url"): { url: string; c
     url = new URL(raw);
   } catch {
     throw new ConfigError(`${flag}: not a URL`, {
-      field: flag,
       expected: "an http(s) URL such as http://localhost:8000/v1",
       got: JSON.stringify(redactUrl(raw)),
       hint: `give the server's OpenAI-compatible root, including /v1, to ${flag}`,
@@ -98,7 +119,6 @@ export function parseBaseUrl(raw: string, flag = "--base-url"): { url: string; c
   }
   if (url.protocol !== "http:" && url.protocol !== "https:")
     throw new ConfigError(`${flag}: unsupported URL scheme ${url.protocol}`, {
-      field: flag,
       expected: "http: or https:",
       got: url.protocol,
       hint: `an OpenAI-compatible server speaks HTTP: ${flag} http://host:port/v1`,
@@ -184,10 +204,7 @@ export class OpenAIProvider implements ChatProvider {
       throw this.mapError(sdk, err, signal);
     }
     const parsed = CompletionSchema.safeParse(raw);
-    if (!parsed.success)
-      throw new ServerError(
-        `malformed reply: expected a chat completion object, got ${typeof raw === "string" ? `text ${JSON.stringify(redact(raw.slice(0, 80), this.secrets))}` : typeof raw}`,
-      );
+    if (!parsed.success) throw new ServerError(redact(malformed(raw, parsed.error), this.secrets));
     const choice = parsed.data.choices[0]!;
     return {
       text: choice.message.content ?? "",

@@ -30,7 +30,13 @@ export interface RunOptions {
  */
 async function checkResume(c: TrainConfig, now: RunInputs, force: boolean, logger: TrainLogger): Promise<RunInputs> {
   const inputsPath = join(c.out, "run_inputs.json");
-  const found = c.resume ? await latestCheckpoint(c.out) : null;
+  const found = await latestCheckpoint(c.out);
+  // Checked here too (the trainer checks again), so a refused run never overwrites the saved identity.
+  if (found && !c.resume)
+    throw new ConfigError("the output directory already holds checkpoints", {
+      path: found,
+      hint: "pass --resume to continue that run, or choose another --out",
+    });
   if (!found) return now;
   let saved: RunInputs;
   try {
@@ -89,6 +95,19 @@ export async function runTraining(
       path: join(c.model, "tokenizer_config.json"),
       expected: "eos_token in tokenizer_config.json or eos_token_id in config.json",
     });
+  // Before the data is read: a resume that changes the run is refused first, naming every difference.
+  const identity = await checkResume(
+    c,
+    {
+      config: { ...c },
+      data_sha256: await fileSha256(c.data),
+      model_sha256: weightsHash(model.config, model.params),
+      ...(c.ref ? { ref_sha256: weightsHash(reference.config, reference.params) } : {}),
+      forced_resumes: [],
+    },
+    options.forceResume === true,
+    logger,
+  );
   const kind = LOSSES[c.method].kind;
   // Detected here, not in loadRecords, so the hint names train's flag (--format), not convert's (--from).
   const format = c.format ?? (await detectFormat(c.data, "--format"));
@@ -107,18 +126,6 @@ export async function runTraining(
   );
   logger.info(truncationLine(report, c.max_len));
   logger.info(`config: ${JSON.stringify(c)}`);
-  const identity = await checkResume(
-    c,
-    {
-      config: { ...c },
-      data_sha256: await fileSha256(c.data),
-      model_sha256: weightsHash(model.config, model.params),
-      ...(c.ref ? { ref_sha256: weightsHash(reference.config, reference.params) } : {}),
-      forced_resumes: [],
-    },
-    options.forceResume === true,
-    logger,
-  );
   await mkdir(c.out, { recursive: true });
   // A run killed mid-append leaves a torn last metrics line; the trainer trims metrics by step on resume.
   const torn = await JsonlAppender.open(join(c.out, "metrics.jsonl"));

@@ -35,6 +35,7 @@ export function getFormat(name: string): Format {
   throw new ConfigError(`unknown format "${name}"`, {
     expected: `one of ${FORMAT_NAMES.join(", ")}`,
     got: JSON.stringify(name),
+    hint: "format names are lower-case; leave out --from to have the input's format detected",
   });
 }
 

@@ -5,7 +5,7 @@
 import { readFile } from "node:fs/promises";
 import { basename, dirname, extname, join } from "node:path";
 import { z } from "zod";
-import { DataError } from "../../errors.ts";
+import { DataError, describe } from "../../errors.ts";
 import type { Instruction } from "../../schema/index.ts";
 import { readJsonArrayElements } from "../json-array.ts";
 import {
@@ -13,6 +13,7 @@ import {
   parseJsonLine,
   type ReadOptions,
   readLines,
+  stripBom,
   writeFileAtomic,
   zodToDataError,
 } from "../jsonl.ts";
@@ -135,20 +136,48 @@ export function datasetInfoEntry(fileName: string, kind: Item["kind"]): Record<s
   };
 }
 
-async function updateDatasetInfo(outPath: string, kind: Item["kind"]): Promise<string> {
+/**
+ * Read the dataset_info.json beside `outPath` (an empty object when there is none). Called before the data file is
+ * written, so a broken one stops the conversion with nothing written.
+ */
+async function readDatasetInfo(outPath: string): Promise<Record<string, unknown>> {
   const infoPath = join(dirname(outPath), "dataset_info.json");
-  let info: Record<string, unknown> = {};
+  let text: string;
   try {
-    info = JSON.parse(await readFile(infoPath, "utf8"));
+    text = await readFile(infoPath, "utf8");
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT") {
-      throw new DataError("cannot update dataset_info.json", {
-        path: infoPath,
-        expected: "a JSON object",
-        got: String(err),
-      });
-    }
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return {};
+    throw new DataError("cannot read dataset_info.json", {
+      path: infoPath,
+      expected: "a readable JSON object",
+      got: (err as Error).message,
+      hint: "fix its permissions, or write --out into another directory",
+    });
   }
+  const hint = `LLaMA-Factory's dataset_info.json maps dataset names to entries; fix ${infoPath} or move it away`;
+  let info: unknown;
+  try {
+    info = JSON.parse(stripBom(text));
+  } catch (err) {
+    throw new DataError("dataset_info.json is not valid JSON", {
+      path: infoPath,
+      expected: "a JSON object",
+      got: (err as Error).message,
+      hint,
+    });
+  }
+  if (info === null || typeof info !== "object" || Array.isArray(info))
+    throw new DataError("dataset_info.json is not a JSON object", {
+      path: infoPath,
+      expected: 'a JSON object {"<dataset>": {...}}',
+      got: describe(info),
+      hint,
+    });
+  return info as Record<string, unknown>;
+}
+
+async function updateDatasetInfo(outPath: string, info: Record<string, unknown>, kind: Item["kind"]): Promise<string> {
+  const infoPath = join(dirname(outPath), "dataset_info.json");
   const file = basename(outPath);
   info[file.slice(0, file.length - extname(file).length)] = datasetInfoEntry(file, kind);
   await writeFileAtomic(infoPath, `${JSON.stringify(info, null, 2)}\n`);
@@ -184,6 +213,7 @@ export const llamaFactoryFormat: Format = {
   },
   async write(path, items) {
     const asArray = !path.endsWith(".jsonl");
+    const info = await readDatasetInfo(path);
     const writer = await new AtomicJsonlWriter(path).open();
     let kind: Item["kind"] | undefined;
     try {
@@ -211,7 +241,7 @@ export const llamaFactoryFormat: Format = {
       await writer.abort();
       throw err;
     }
-    const extra = kind ? [await updateDatasetInfo(path, kind)] : [];
+    const extra = kind ? [await updateDatasetInfo(path, info, kind)] : [];
     return { written: writer.written, extra };
   },
 };
