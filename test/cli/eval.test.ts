@@ -89,6 +89,8 @@ const args = (out: string) => [
   out,
   "--max-attempts",
   "2",
+  "--judge-protocol",
+  "per-constraint",
   "--json",
 ];
 
@@ -226,9 +228,14 @@ test("eval ifeval: generate through the endpoint and score with the checkers; co
   }
   assert.equal(s.prompt_strict.correct, strict);
   assert.equal(s.prompt_strict.total, 40);
+  assert.equal(s.complete, true);
+  assert.deepEqual(s.counts, { total: 40, done: 40, failed: 0, pending: 0 });
   const cmp = await runCli(["compare", out, out, "--json"]);
   assert.equal(cmp.code, 0, cmp.stderr);
-  assert.equal(JSON.parse(cmp.stdout)[0].metrics["prompt strict (S-Acc)"], s.prompt_strict.accuracy);
+  const rows = JSON.parse(cmp.stdout).rows;
+  assert.equal(rows[0].metrics["S-Acc"], Math.round(1000 * s.prompt_strict.accuracy) / 10);
+  assert.equal(rows[0].metrics["L-Acc"], Math.round(1000 * s.prompt_loose.accuracy) / 10);
+  assert.equal(rows[0].complete, true);
 });
 
 test("eval ifeval runs a local model directory (the in-process provider) end to end", async () => {

@@ -1,7 +1,7 @@
 // The CFBench evaluation job: generate a response per record, ask the judge to score every checklist item (a reply
 // that does not parse strictly is asked again, up to `rounds` rounds, then read by the fallback parser), score, and
-// write responses.jsonl, judgements.jsonl (upstream's judged-record layout, re-scorable by `iopo cfbench score`) and
-// scores.json. Resumable: every round of every request is cached under its own key.
+// write responses.jsonl, judgements.jsonl (upstream's judged-record layout, re-scorable by `iopo cfbench score`),
+// failures.jsonl and scores.json. Resumable: every round of every request is cached under its own key.
 
 import { join } from "node:path";
 import { writeFileAtomic, writeJsonlAtomic } from "../../io/index.ts";
@@ -129,28 +129,38 @@ export async function runCfbenchEval(o: CfbenchEvalOptions): Promise<CfbenchEval
 
   // ---- score and write ----
   const judged: JudgedRecord[] = [];
-  const rows: unknown[] = [];
   for (const r of o.records) {
     const id = String(r.idx);
-    if (judgeFailures.has(id)) rows.push({ idx: r.idx, error: judgeFailures.get(id) });
     const reply = lastReply.get(id);
     if (!reply || unfinished.has(id) || judgeFailures.has(id)) continue;
     judged.push({ ...r, response: answers.get(id)!.text, infer_model: o.model.model, judge_response: reply.text });
   }
   const { verdicts, scores } = scoreJudged(judged, parser);
-  verdicts.forEach((v, i) => {
-    const { judge_score, judge_parsing, judge_metric, failure } = v;
-    rows.push({
-      ...judged[i],
-      judge_score,
-      judge_parsing,
-      judge_metric,
-      judge_rounds: lastReply.get(String(v.idx))!.round,
-      ...(failure ? { failure } : {}),
-    });
-  });
-  rows.sort((a, b) => (a as { idx: number }).idx - (b as { idx: number }).idx);
-  await writeJsonlAtomic(join(o.outDir, "judgements.jsonl"), rows);
+  await writeJsonlAtomic(
+    join(o.outDir, "judgements.jsonl"),
+    verdicts.map((v, i) => {
+      const { judge_score, judge_parsing, judge_metric, failure } = v;
+      const rounds = lastReply.get(String(v.idx))!.round;
+      return {
+        ...judged[i],
+        judge_score,
+        judge_parsing,
+        judge_metric,
+        judge_rounds: rounds,
+        ...(failure ? { failure } : {}),
+      };
+    }),
+  );
+  // Requests that failed outright (after the engine's retries) have no reply to re-score: listed apart.
+  await writeJsonlAtomic(
+    join(o.outDir, "failures.jsonl"),
+    o.records.flatMap((r) => {
+      const id = String(r.idx);
+      if (genFailures.has(id)) return [{ idx: r.idx, phase: "generate", error: genFailures.get(id) }];
+      if (judgeFailures.has(id)) return [{ idx: r.idx, phase: "judge", error: judgeFailures.get(id) }];
+      return [];
+    }),
+  );
 
   const result = scores.models[o.model.model] ?? scoreJudged([], parser).scores.models[""] ?? emptyResult();
   const failedIds = [...judgeFailures.keys()].map(Number);

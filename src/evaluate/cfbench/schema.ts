@@ -34,9 +34,9 @@ export const JudgedRecordSchema = CfbenchRecordSchema.extend({
   response: z.string(),
   infer_model: z.string().min(1),
   judge_response: z.string(),
-  judge_score: z.array(z.string()).optional(),
-  judge_parsing: JudgeParsingSchema.optional(),
-  judge_metric: SampleMetricSchema.optional(),
+  judge_score: z.array(z.string()).nullable().optional(),
+  judge_parsing: JudgeParsingSchema.nullable().optional(),
+  judge_metric: SampleMetricSchema.nullable().optional(),
 });
 export type JudgedRecord = z.infer<typeof JudgedRecordSchema>;
 
