@@ -282,3 +282,84 @@ test("usage errors exit 2 and name the problem (in-process)", async () => {
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /absent\.jsonl: cannot read file/);
 });
+
+test("every record failed: exit 1 and outcome all_failed; some failed: exit 0, said; rerun names --retry-failed", async () => {
+  const n = 3;
+  writeInput(join(dir, "f.in.jsonl"), n);
+  const args = [...common("f"), "--max-attempts", "1"];
+  server.script = { apiKey: KEY, fault: () => ({ kind: "status", status: 400, body: "no" }) };
+  const all = await cli(args).exit;
+  assert.equal(all.code, 1, all.stderr);
+  assert.match(all.stderr, /every record failed \(3 of 3\)/);
+  const stats = JSON.parse(readFileSync(join(dir, "f.out.jsonl.stats.json"), "utf8"));
+  assert.equal(stats.outcome, "all_failed");
+  assert.equal(stats.failed, 3);
+  assert.ok(checkOutput(join(dir, "f.out.jsonl"), n).every((o) => "error" in o));
+
+  // The rerun replays the recorded failures without a request, and says so and how to retry them.
+  server.script = { apiKey: KEY };
+  server.reset();
+  const replay = await cli(args).exit;
+  assert.equal(replay.code, 1);
+  assert.equal(server.count, 0);
+  assert.match(replay.stderr, /3 failure\(s\) were replayed from the cache.*rerun with --retry-failed/);
+  assert.equal(JSON.parse(readFileSync(join(dir, "f.out.jsonl.stats.json"), "utf8")).cached_failures, 3);
+
+  // --retry-failed with one record still failing: exit 0, the count said, outcome some_failed.
+  server.script = {
+    apiKey: KEY,
+    fault: (r) => (r.prompt === "prompt 1" ? { kind: "status", status: 400 } : undefined),
+  };
+  const some = await cli([...args, "--retry-failed"]).exit;
+  assert.equal(some.code, 0, some.stderr);
+  assert.match(some.stderr, /cleared 3 recorded failure\(s\)/);
+  assert.match(some.stderr, /1 of 3 records failed: written as \{id, error\} lines/);
+  assert.equal(JSON.parse(readFileSync(join(dir, "f.out.jsonl.stats.json"), "utf8")).outcome, "some_failed");
+});
+
+test("credentials in --base-url are sent as Basic auth and appear in no output, stats file, cache or log", async () => {
+  writeInput(join(dir, "u.in.jsonl"), 2);
+  const password = "pw-5ecret-9d1";
+  const url = server.url.replace("http://", `http://alice:${password}@`);
+  server.script = {};
+  server.reset();
+  const args = [
+    "--in",
+    join(dir, "u.in.jsonl"),
+    "--out",
+    join(dir, "u.out.jsonl"),
+    "--base-url",
+    url,
+    "--model",
+    "tiny",
+  ];
+  const run = await cli(args).exit;
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(server.requests[0]!.authorization, `Basic ${Buffer.from(`alice:${password}`).toString("base64")}`);
+  const stats = JSON.parse(readFileSync(join(dir, "u.out.jsonl.stats.json"), "utf8"));
+  assert.match(stats.config.baseUrl[0], /^http:\/\/\*\*\*@127\.0\.0\.1/);
+  const leaks = readdirSync(dir)
+    .filter((name) => name.startsWith("u."))
+    .filter((name) => readFileSync(join(dir, name)).includes(password));
+  assert.deepEqual(leaks, []);
+  assert.ok(!run.stderr.includes(password) && !run.stdout.includes(password), run.stderr);
+
+  // A failing endpoint's errors and the resume line redact them too.
+  const down = `http://alice:${password}@127.0.0.1:1/v1`;
+  const failed = await cli([
+    "--in",
+    join(dir, "u.in.jsonl"),
+    "--out",
+    join(dir, "u2.out.jsonl"),
+    "--base-url",
+    down,
+    "--model",
+    "tiny",
+    "--max-attempts",
+    "1",
+  ]).exit;
+  assert.equal(failed.code, 1, failed.stderr);
+  assert.ok(!failed.stderr.includes(password), failed.stderr);
+  const out = readFileSync(join(dir, "u2.out.jsonl"), "utf8");
+  assert.ok(!out.includes(password) && out.includes("connection_error"), out);
+});
