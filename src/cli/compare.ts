@@ -3,7 +3,7 @@
 
 import type { Command } from "commander";
 import { z } from "zod";
-import { ConfigError } from "../errors.ts";
+import { DataError } from "../errors.ts";
 import { type CompareRow, formatTable3, PAPER_TABLE3, paperBaseOf, paperRows, readRun } from "../evaluate/index.ts";
 import { parseOptions } from "./util.ts";
 
@@ -34,7 +34,7 @@ export function registerCompare(program: Command): void {
       const runs = await Promise.all(dirs.map(readRun));
       const bad = runs.filter((r) => !r.complete);
       if (o.strict && bad.length)
-        throw new ConfigError("partial or empty runs", {
+        throw new DataError("partial or empty runs", {
           expected: "complete runs only (--strict)",
           got: bad.map((r) => `${r.name}: ${r.flags.join("; ")}`).join(" | "),
           hint: "resume the runs (rerun the same iopo eval command, with --retry-failed for failed records), or drop --strict to see them flagged",
