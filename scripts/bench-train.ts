@@ -16,7 +16,7 @@ for (let i = 0; i < args.length; i++) {
 const o = BenchTrainOptionsSchema.parse(flags);
 const ours = await benchTrain(o);
 console.log(
-  `iopo (onnxruntime-node, ${ours.threads} threads, spin ${ours.spin ? "on" : "off"}): ${ours.step_ms_median} ms/step, ${ours.tokens_per_s} tokens/s`,
+  `iopo train's step (onnxruntime-node, ${ours.threads} threads, ${ours.method}): ${ours.step_ms_median} ms/step, ${ours.tokens_per_s} tokens/s (graph ${ours.graph_ms_median} ms, accumulate/clip ${ours.accumulate_ms_median} ms, AdamW ${ours.adamw_ms_median} ms)`,
 );
 console.log(
   `  matmul ${ours.matmul_gflop_per_step} GFLOP/step → ${ours.achieved_gflops} GFLOP/s; ORT MatMul peak ${ours.matmul_peak_gflops} GFLOP/s`,

@@ -1,6 +1,7 @@
-// `iopo bench train`: time IOPO training steps (forward + backward + AdamW) of a random Llama on random tokens,
-// with ONNX Runtime's MatMul peak and a per-op-type profile for context. Reference log-probs are computed once,
-// outside the timing. Does not compare with PyTorch (scripts/bench-train.ts does).
+// `iopo bench train`: time the training step that `iopo train` runs (src/train/step.ts, built from a TrainConfig by
+// the same functions) on a random Llama and random token records, with ONNX Runtime's MatMul peak and a per-op-type
+// profile for context. Reference log-probs are computed once, outside the timing. Does not compare with PyTorch
+// (scripts/bench-train.ts does).
 
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
@@ -9,16 +10,22 @@ import type { Command } from "commander";
 import { z } from "zod";
 import * as E from "../engine/index.ts";
 import { ConfigError } from "../errors.ts";
+import { countParams, initParams, newModelConfig, Rng } from "../model/index.ts";
 import {
-  batchFeeds,
-  countParams,
-  initParams,
-  iopoLossGraph,
-  llamaInputs,
-  newModelConfig,
-  paramFeeds,
-  sequenceLogps,
-} from "../model/index.ts";
+  LOSS_NAMES,
+  LOSSES,
+  type LossName,
+  lossOf,
+  needsReference,
+  resolveLoss,
+  SEQUENCE_ORDER,
+  type StepRun,
+  stepOptions,
+  type TokenizedRecord,
+  TrainConfigSchema,
+  TrainStep,
+  tokenizedFromIds,
+} from "../train/index.ts";
 import { parseOptions } from "./util.ts";
 
 // ---- types ----
@@ -35,11 +42,11 @@ export const BenchTrainOptionsSchema = z.strictObject({
   prompt: Int(1).default(64),
   response: Int(1).default(64),
   groups: Int(1).default(2),
+  method: z.enum(LOSS_NAMES as [LossName, ...LossName[]]).default("iopo"),
   steps: Int(1).default(20),
   warmup: Int(0).default(2),
   threads: Int(0).default(0),
   adamwThreads: Int(0).default(0),
-  spin: z.enum(["auto", "on", "off"]).default("auto"),
   profile: z.boolean().default(true),
   json: z.boolean().default(false),
 });
@@ -50,6 +57,12 @@ export interface BenchTrainResult {
   readonly tokens_per_s: number;
   readonly step_ms: readonly number[];
   readonly adamw_ms_median: number;
+  /** Median ms of the forward + backward runs (ORT) and of gradient accumulation, norm and clipping. */
+  readonly graph_ms_median: number;
+  readonly accumulate_ms_median: number;
+  /** The method and the per-step losses (the same as `iopo train` prints for these records and settings). */
+  readonly method: LossName;
+  readonly losses: readonly number[];
   readonly parameters: number;
   readonly tokens_per_step: number;
   readonly matmul_gflop_per_step: number;
@@ -57,13 +70,10 @@ export interface BenchTrainResult {
   readonly matmul_peak_gflops: number;
   readonly graph_nodes: number;
   readonly onnx_nodes: number;
-  readonly build_ms: number;
   readonly session_ms: number;
   readonly threads: number;
   /** Threads of the AdamW update (the calling thread plus workers). */
   readonly adamw_threads: number;
-  /** Whether idle ORT threads spin-waited in the timed runs. */
-  readonly spin: boolean;
   readonly profile_ms_by_op?: Readonly<Record<string, number>>;
 }
 
@@ -85,10 +95,10 @@ function matmulFlops(graph: E.Graph, outputs: readonly E.Node[], bind: Record<st
 }
 
 /** ORT's plain MatMul throughput on a [1024, 256] × [256, 704] product, the shape of the MLP projections. */
-async function matmulPeak(threads: number, spin: boolean): Promise<number> {
+async function matmulPeak(threads: number): Promise<number> {
   const [M, K, N] = [1024, 256, 704];
   const { graph, result } = E.trace(() => E.matmul(E.input("a", [M, K]), E.input("b", [K, N])));
-  const prog = await E.Program.create(E.toOnnx(graph, { y: result }), { threads, spin });
+  const prog = await E.Program.create(E.toOnnx(graph, { y: result }), { threads });
   const feeds = {
     a: { data: new Float32Array(M * K).fill(0.5), dims: [M, K] },
     b: { data: new Float32Array(K * N).fill(0.5), dims: [K, N] },
@@ -101,6 +111,25 @@ async function matmulPeak(threads: number, spin: boolean): Promise<number> {
   }
   await prog.release();
   return (2 * M * K * N) / (Math.min(...times.slice(5)) * 1e6);
+}
+
+/** Random token records of the method's kind: `groups` records, prompt and response lengths as given. */
+function randomRecords(o: BenchTrainOptions): TokenizedRecord[] {
+  const rng = Rng.fromSeed(12345);
+  const rand = () => Math.floor(rng.next() * o.vocab);
+  const ids = (n: number) => Array.from({ length: n }, rand);
+  const kind = LOSSES[o.method].kind;
+  const S = SEQUENCE_ORDER[kind].length;
+  const prompts = kind === "group" ? 2 : 1;
+  const responses = S === 1 ? 1 : 2;
+  return Array.from({ length: o.groups }, (_, i) =>
+    tokenizedFromIds(
+      `r${i}`,
+      kind,
+      Array.from({ length: prompts }, () => ids(o.prompt)),
+      Array.from({ length: responses }, () => ids(o.response)),
+    ),
+  );
 }
 
 /**
@@ -127,7 +156,12 @@ async function profileByOp(dir: string): Promise<Record<string, number>> {
 
 // ---- exports ----
 
-export async function benchTrain(o: BenchTrainOptions): Promise<BenchTrainResult> {
+/**
+ * What `iopo bench train` trains: a random Llama of the flags' shape (seed 0), random token records of the method's
+ * kind, and the TrainConfig `iopo train` would get for them (one optimizer step = every record, one micro-batch,
+ * lr 1e-4 constant, the default clipping). Exported so a test can run the same inputs through `iopo train`'s loop.
+ */
+export function benchSetup(o: BenchTrainOptions) {
   const threads = o.threads || os.availableParallelism();
   const cfg = newModelConfig({
     arch: "llama",
@@ -142,124 +176,93 @@ export async function benchTrain(o: BenchTrainOptions): Promise<BenchTrainResult
     padTokenId: null,
     tieEmbeddings: false,
   });
-  const [B, T] = [4 * o.groups, o.prompt + o.response];
-
-  // Graph: summed response log-probs of 4G sequences → IOPO loss → gradients for every parameter.
-  let t0 = performance.now();
-  const { graph, result } = E.trace(() => {
-    const ref = E.input("ref_logps", ["G", 4]);
-    const weight = E.input("loss_weight", []); // 1/G: the mean over groups
-    const { params, batch, table } = llamaInputs(cfg, "4*G");
-    const lp = sequenceLogps(cfg, params, batch); // [4G]
-    const loss = E.mul(E.reduceSum(iopoLossGraph(lp, E.reshape(ref, [-1]), 0.1), [0]), weight); // []
-    const grads = E.grad(() => loss)(...params.values());
-    return { loss, lp, ...Object.fromEntries(table.map((row, i) => [`grad:${row.key}`, grads[i]])) };
-  });
-  const model = E.toOnnx(graph, result);
-  const buildMs = performance.now() - t0;
-  t0 = performance.now();
-  let prog = await E.Program.create(model, { threads, spin: o.spin === "on" });
-  const sessionMs = performance.now() - t0;
-
-  // Random tokens; loss on the response tokens.
-  const params = initParams(cfg, 0);
-  let seed = 12345;
-  const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) % o.vocab;
-  const seqs = Array.from({ length: B }, () => ({
-    prompt: Array.from({ length: o.prompt }, rand),
-    response: Array.from({ length: o.response }, rand),
-  }));
-  const feeds: Record<string, E.Feed> = {
-    ...batchFeeds(cfg, seqs),
-    ...paramFeeds(params.table, params.tensors),
-    ref_logps: { data: new Float32Array(B), dims: [o.groups, 4] },
-    loss_weight: { data: Float32Array.of(1 / o.groups), dims: [] },
-  };
-  // Reference log-probs: the starting model, once, outside the timing.
-  feeds.ref_logps = { data: Float32Array.from((await prog.run(feeds)).lp as Float32Array), dims: [o.groups, 4] };
-  // Spin-waiting threads help on a quiet machine and hurt on a busy one: with "auto", try both, keep the faster.
-  let spin = o.spin === "on";
-  if (o.spin === "auto") {
-    const other = await E.Program.create(model, { threads, spin: true });
-    const best = { off: Infinity, on: Infinity };
-    for (let i = 0; i < 3; i++)
-      for (const [k, p] of [
-        ["off", prog],
-        ["on", other],
-      ] as const) {
-        const t = performance.now();
-        await p.run(feeds);
-        best[k] = Math.min(best[k], performance.now() - t);
-      }
-    spin = best.on < best.off;
-    if (spin) {
-      await prog.release();
-      prog = other;
-    } else await other.release();
-  }
-
-  // AdamW on all cores (ORT's threads are idle meanwhile); it owns the parameter and gradient arrays.
-  const opt = new E.ParallelAdamW(
-    params.table.map((row, i) => ({ data: params.tensors[i], decay: row.decay })),
-    { lr: 1e-4 },
-    o.adamwThreads || threads,
-  );
-  const gradInto = () =>
-    Object.fromEntries(params.table.map((row, i) => [`grad:${row.key}`, { data: opt.grads[i], dims: row.shape }]));
-  const stepMs: number[] = [];
-  const adamMs: number[] = [];
-  for (let s = 0; s < o.warmup + o.steps; s++) {
-    const t = performance.now();
-    // Gradients land in the optimizer's buffers (no fresh 4·params bytes per step).
-    await prog.run({ ...feeds, ...paramFeeds(params.table, opt.params) }, undefined, gradInto());
-    const ta = performance.now();
-    await opt.step();
-    const done = performance.now();
-    if (s >= o.warmup) {
-      stepMs.push(done - t);
-      adamMs.push(done - ta);
-    }
-  }
-  await prog.release();
-  // The profile comes from a second session after the timing (profiling slows every run it records).
-  let profile: Record<string, number> | undefined;
-  if (o.profile) {
-    const profDir = await mkdtemp(path.join(os.tmpdir(), "iopo-prof-"));
-    const profiled = await E.Program.create(model, {
-      threads,
-      spin,
-      profile: true,
-      profilePrefix: path.join(profDir, "ort"),
-    });
-    const stepFeeds = { ...feeds, ...paramFeeds(params.table, opt.params) };
-    for (let s = 0; s < Math.min(o.steps, 8); s++) await profiled.run(stepFeeds, undefined, gradInto());
-    profiled.endProfiling();
-    profile = await profileByOp(profDir);
-    await profiled.release();
-    await rm(profDir, { recursive: true, force: true });
-  }
-  await opt.close();
-  const flops = matmulFlops(graph, Object.values(result), { G: o.groups, T, R: o.response });
-  const stepMedian = median(stepMs);
-  return {
-    step_ms_median: Number(stepMedian.toFixed(2)),
-    tokens_per_s: Math.round((B * T * 1000) / stepMedian),
-    step_ms: stepMs.map((x) => Number(x.toFixed(1))),
-    adamw_ms_median: Number(median(adamMs).toFixed(2)),
-    parameters: countParams(params.table),
-    tokens_per_step: B * T,
-    matmul_gflop_per_step: Number((flops / 1e9).toFixed(3)),
-    achieved_gflops: Number((flops / (stepMedian * 1e6)).toFixed(1)),
-    matmul_peak_gflops: Number((await matmulPeak(threads, spin)).toFixed(1)),
-    spin,
-    graph_nodes: graph.nodes.length,
-    onnx_nodes: model.nodeCount,
-    build_ms: Math.round(buildMs),
-    session_ms: Math.round(sessionMs),
+  const config = TrainConfigSchema.parse({
+    method: o.method,
+    model: "(bench)",
+    data: "(bench)",
+    out: "(bench)",
+    batch: o.groups,
+    accum: 1,
+    lr: 1e-4,
+    warmup: 0,
+    schedule: "constant",
     threads,
-    adamw_threads: opt.shards.length,
-    ...(profile ? { profile_ms_by_op: profile } : {}),
-  };
+  });
+  return { cfg, config, threads, records: randomRecords(o), params: initParams(cfg, 0) };
+}
+
+export async function benchTrain(o: BenchTrainOptions): Promise<BenchTrainResult> {
+  const { cfg, config, threads, records, params } = benchSetup(o);
+  const loss = resolveLoss(lossOf(config));
+  const profDir = o.profile ? await mkdtemp(path.join(os.tmpdir(), "iopo-prof-")) : null;
+  const t0 = performance.now();
+  const step = await TrainStep.create(cfg, params.table, params.tensors, loss, {
+    ...stepOptions(config),
+    ...(profDir ? { profile: path.join(profDir, "ort") } : {}),
+  });
+  const sessionMs = performance.now() - t0;
+  try {
+    // Reference log-probs: the starting model, once, outside the timing (zeros for reference-free methods).
+    const S = SEQUENCE_ORDER[loss.kind].length;
+    const lp = needsReference(o.method)
+      ? await step.logps(
+          params.tensors,
+          records.flatMap((r) => r.seqs),
+        )
+      : new Float32Array(records.length * S);
+    const ref = records.map((_, i) => Float64Array.from(lp.subarray(i * S, (i + 1) * S)));
+    const runs: StepRun[] = [];
+    const stepMs: number[] = [];
+    for (let s = 0; s < o.warmup + o.steps; s++) {
+      const t = performance.now();
+      const r = await step.run(records, ref, config.lr);
+      if (s >= o.warmup) {
+        stepMs.push(performance.now() - t);
+        runs.push(r);
+      }
+    }
+    const profile = profDir ? await endProfile(step, profDir) : undefined;
+    const traced = step.programs.traced;
+    const T = o.prompt + o.response;
+    const flops = matmulFlops(traced.graph, Object.values(traced.outputs), {
+      Rec: records.length,
+      [`${S}*Rec`]: records.length * S,
+      T,
+      R: o.response,
+    });
+    const stepMedian = median(stepMs);
+    const B = records.length * S;
+    return {
+      method: o.method,
+      step_ms_median: Number(stepMedian.toFixed(2)),
+      tokens_per_s: Math.round((B * T * 1000) / stepMedian),
+      step_ms: stepMs.map((x) => Number(x.toFixed(1))),
+      graph_ms_median: Number(median(runs.map((r) => r.ms.graph)).toFixed(2)),
+      accumulate_ms_median: Number(median(runs.map((r) => r.ms.accumulate)).toFixed(2)),
+      adamw_ms_median: Number(median(runs.map((r) => r.ms.adamw)).toFixed(2)),
+      losses: runs.map((r) => r.loss),
+      parameters: countParams(params.table),
+      tokens_per_step: B * T,
+      matmul_gflop_per_step: Number((flops / 1e9).toFixed(3)),
+      achieved_gflops: Number((flops / (stepMedian * 1e6)).toFixed(1)),
+      matmul_peak_gflops: Number((await matmulPeak(threads)).toFixed(1)),
+      graph_nodes: traced.graph.nodes.length,
+      onnx_nodes: traced.onnxNodes,
+      session_ms: Math.round(sessionMs),
+      threads,
+      adamw_threads: step.opt.shards.length,
+      ...(profile ? { profile_ms_by_op: profile } : {}),
+    };
+  } finally {
+    await step.close();
+    if (profDir) await rm(profDir, { recursive: true, force: true });
+  }
+}
+
+/** End the step's ORT profile and sum it by op type. */
+async function endProfile(step: TrainStep, dir: string): Promise<Record<string, number>> {
+  step.programs.endProfiling();
+  return profileByOp(dir);
 }
 
 /** Get or create the shared `bench` command group (other helpers add their own subcommands to it). */
@@ -282,12 +285,12 @@ export function registerBenchTrain(program: Command): void {
     .option("--intermediate <n>", "intermediate_size", "704")
     .option("--prompt <n>", "prompt tokens per sequence", "64")
     .option("--response <n>", "response tokens per sequence", "64")
-    .option("--groups <n>", "IOPO groups per step (4 sequences each)", "2")
+    .option("--groups <n>", "records per step (IOPO groups of 4 sequences; pairs of 2 for pair methods)", "2")
+    .option("--method <name>", `the training method (${LOSS_NAMES.join(", ")})`, "iopo")
     .option("--steps <n>", "timed steps", "20")
     .option("--warmup <n>", "untimed steps first", "2")
     .option("--threads <n>", "ONNX Runtime intra-op threads (0: all cores)", "0")
     .option("--adamw-threads <n>", "threads of the AdamW update (0: as --threads; 1: no worker threads)", "0")
-    .option("--spin <mode>", "ORT threads spin-wait: on (quiet machine), off (busy machine), auto (try both)", "auto")
     .option("--no-profile", "skip the per-op-type profile")
     .option("--json", "print one JSON object")
     .addHelpText("after", "\nExample:\n  iopo bench train --steps 20 --json")
@@ -302,9 +305,9 @@ export function registerBenchTrain(program: Command): void {
       if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
       else {
         process.stdout.write(
-          `step ${r.step_ms_median} ms (median of ${o.steps}), ${r.tokens_per_s} tokens/s, AdamW ${r.adamw_ms_median} ms (${r.adamw_threads} threads)\n` +
+          `${r.method} step ${r.step_ms_median} ms (median of ${o.steps}), ${r.tokens_per_s} tokens/s: graph ${r.graph_ms_median} ms, accumulate/clip ${r.accumulate_ms_median} ms, AdamW ${r.adamw_ms_median} ms (${r.adamw_threads} threads)\n` +
             `matmul ${r.matmul_gflop_per_step} GFLOP/step → ${r.achieved_gflops} GFLOP/s (ORT MatMul peak ${r.matmul_peak_gflops})\n` +
-            `graph ${r.graph_nodes} nodes → ${r.onnx_nodes} ONNX nodes; build ${r.build_ms} ms, session ${r.session_ms} ms, ${r.threads} threads, spin ${r.spin ? "on" : "off"}\n`,
+            `graph ${r.graph_nodes} nodes → ${r.onnx_nodes} ONNX nodes; compile ${r.session_ms} ms, ${r.threads} threads\n`,
         );
         if (r.profile_ms_by_op)
           for (const [op, ms] of Object.entries(r.profile_ms_by_op).slice(0, 12))

@@ -1,18 +1,20 @@
 // AdamW split across threads: the parameter list is cut into size-balanced shards, shard 0 updated on the calling
-// thread and the others in worker threads at the same time. Arrays move to a worker and back by transfer (no copy),
-// so this optimizer owns its parameter and gradient arrays: read them from `params` / `grads` after each step.
-// Same arithmetic as AdamW (adamw.ts), element for element; the moments of a worker's shard live in that worker.
+// thread and the others in worker threads at the same time. Arrays (weights, gradients, both moments) move to a
+// worker and back by transfer (no copy), so this optimizer owns them: read `params`, `grads`, `m`, `v` after each
+// step (checkpoints save the moments; a resume sets them). Same arithmetic as AdamW (adamw.ts), element for element.
 
 import os from "node:os";
 import { Worker } from "node:worker_threads";
 import { ShapeError } from "../errors.ts";
-import { AdamW, type AdamWOptions, type AdamWParam } from "./adamw.ts";
+import { type AdamWOptions, type AdamWParam, adamHyper, adamUpdate } from "./adamw.ts";
 
 // ---- types ----
 
 interface Shard {
   params: Float32Array[];
   grads: Float32Array[];
+  m: Float32Array[];
+  v: Float32Array[];
 }
 
 // ---- helpers ----
@@ -21,7 +23,6 @@ interface Shard {
 // same as adamw.ts's `update`.
 const WORKER_SOURCE = `
 const { parentPort } = require("node:worker_threads");
-let m = null, v = null;
 function update(w, m, v, g, b1, b2, a, c2, eps, shrink) {
   const o1 = 1 - b1, o2 = 1 - b2;
   for (let i = 0; i < w.length; i++) {
@@ -34,10 +35,9 @@ function update(w, m, v, g, b1, b2, a, c2, eps, shrink) {
   }
 }
 parentPort.on("message", (msg) => {
-  const { params, grads, shrink, h } = msg;
-  if (!m) { m = params.map((p) => new Float32Array(p.length)); v = params.map((p) => new Float32Array(p.length)); }
+  const { params, grads, m, v, shrink, h } = msg;
   for (let k = 0; k < params.length; k++) update(params[k], m[k], v[k], grads[k], h.b1, h.b2, h.a, h.c2, h.eps, shrink[k]);
-  parentPort.postMessage({ params, grads }, [...params.map((p) => p.buffer), ...grads.map((g) => g.buffer)]);
+  parentPort.postMessage({ params, grads, m, v }, [...params, ...grads, ...m, ...v].map((a) => a.buffer));
 });
 `;
 
@@ -52,14 +52,17 @@ export class ParallelAdamW {
   params: Float32Array[];
   /** Gradient buffers, one per parameter: fill them (e.g. as ORT `into` outputs), then call step(). */
   grads: Float32Array[];
+  /** First and second moments, one per parameter (replaced by each step like `params`). */
+  m: Float32Array[];
+  v: Float32Array[];
   readonly decay: readonly boolean[];
   /** Shard s holds these parameter indices; shard 0 runs on the calling thread. */
   readonly shards: number[][];
-  private readonly local: AdamW;
   private readonly workers: Worker[];
   /** Per worker, the resolver of the step in flight. */
   private readonly pending: ({ resolve: (r: Shard) => void; reject: (e: unknown) => void } | null)[];
-  private t = 0;
+  /** Steps taken so far (bias correction); set it with the moments when resuming. */
+  t = 0;
 
   readonly opts: Required<AdamWOptions>;
 
@@ -67,6 +70,8 @@ export class ParallelAdamW {
   constructor(params: readonly AdamWParam[], opts: AdamWOptions = {}, threads = os.availableParallelism()) {
     this.params = params.map((p) => owned(p.data));
     this.grads = params.map((p) => new Float32Array(p.data.length));
+    this.m = params.map((p) => new Float32Array(p.data.length));
+    this.v = params.map((p) => new Float32Array(p.data.length));
     this.decay = params.map((p) => p.decay);
     // Greedy balance by size: largest first onto the lightest shard.
     const n = Math.max(1, Math.min(threads, params.length));
@@ -78,11 +83,7 @@ export class ParallelAdamW {
       load[s] += params[k].data.length;
     }
     for (const s of this.shards) s.sort((a, b) => a - b);
-    this.local = new AdamW(
-      this.shards[0].map((k) => ({ data: this.params[k], decay: this.decay[k] })),
-      opts,
-    );
-    this.opts = this.local.opts;
+    this.opts = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, ...opts };
     this.workers = this.shards.slice(1).map(() => new Worker(WORKER_SOURCE, { eval: true }));
     this.pending = this.workers.map(() => null);
     this.workers.forEach((w, i) => {
@@ -93,15 +94,18 @@ export class ParallelAdamW {
 
   /** One AdamW update of every parameter with the current `grads`; `lr` overrides the default. */
   async step(lr = this.opts.lr): Promise<void> {
-    const { beta1, beta2, eps, weightDecay } = this.opts;
+    const { weightDecay } = this.opts;
     this.t += 1;
-    const h = { b1: beta1, b2: beta2, a: lr / (1 - beta1 ** this.t), c2: 1 / (1 - beta2 ** this.t), eps };
+    const h = adamHyper(this.opts, this.t, lr);
+    const shrink = (k: number) => (this.decay[k] ? 1 - lr * weightDecay : 1);
     const replies = this.workers.map((w, i) => {
       const ks = this.shards[i + 1];
       const msg = {
         params: ks.map((k) => this.params[k]),
         grads: ks.map((k) => this.grads[k]),
-        shrink: ks.map((k) => (this.decay[k] ? 1 - lr * weightDecay : 1)),
+        m: ks.map((k) => this.m[k]),
+        v: ks.map((k) => this.v[k]),
+        shrink: ks.map(shrink),
         h,
       };
       const done = new Promise<Shard>((resolve, reject) => {
@@ -109,20 +113,20 @@ export class ParallelAdamW {
       });
       w.postMessage(
         msg,
-        [...msg.params, ...msg.grads].map((a) => a.buffer as ArrayBuffer),
+        [...msg.params, ...msg.grads, ...msg.m, ...msg.v].map((a) => a.buffer as ArrayBuffer),
       );
       return done.then((r) => {
         for (const [j, k] of ks.entries()) {
           this.params[k] = r.params[j];
           this.grads[k] = r.grads[j];
+          this.m[k] = r.m[j];
+          this.v[k] = r.v[j];
         }
       });
     });
     // Shard 0 here, while the workers run theirs.
-    this.local.step(
-      this.shards[0].map((k) => this.grads[k]),
-      lr,
-    );
+    for (const k of this.shards[0])
+      adamUpdate(this.params[k], this.m[k], this.v[k], this.grads[k], h.b1, h.b2, h.a, h.c2, h.eps, shrink(k));
     await Promise.all(replies);
   }
 

@@ -24,7 +24,7 @@ export interface AdamWParam {
 }
 
 /** The element loop, kept in its own small monomorphic function: V8 compiles it ~1.5× faster than inline. */
-function update(
+export function adamUpdate(
   w: Float32Array,
   m: Float32Array,
   v: Float32Array,
@@ -48,6 +48,18 @@ function update(
   }
 }
 
+/**
+ * Per-step scalars of the update: a = lr / (1 − β1ᵗ) and c2 = 1 / (1 − β2ᵗ) are the bias corrections (the moments
+ * start at zero, so early estimates are scaled up). Shared by AdamW and ParallelAdamW so both round alike.
+ */
+export function adamHyper(
+  o: Required<AdamWOptions>,
+  t: number,
+  lr: number,
+): { b1: number; b2: number; a: number; c2: number; eps: number } {
+  return { b1: o.beta1, b2: o.beta2, a: lr / (1 - o.beta1 ** t), c2: 1 / (1 - o.beta2 ** t), eps: o.eps };
+}
+
 export class AdamW {
   readonly m: Float32Array[];
   readonly v: Float32Array[];
@@ -66,18 +78,15 @@ export class AdamW {
 
   /** One update with gradients `grads` (same order and sizes as the params); `lr` overrides the default. */
   step(grads: readonly ArrayLike<number>[], lr = this.opts.lr): void {
-    const { beta1, beta2, eps, weightDecay } = this.opts;
     this.t += 1;
-    // Bias corrections: the moments start at zero, so early estimates are scaled up by 1/(1-βᵗ).
-    const c1 = 1 / (1 - beta1 ** this.t);
-    const c2 = 1 / (1 - beta2 ** this.t);
+    const h = adamHyper(this.opts, this.t, lr);
     this.params.forEach((p, k) => {
       const g = grads[k];
       if (g.length !== p.data.length)
         throw new ShapeError(`gradient ${k} has ${g.length} values for a parameter of ${p.data.length}`);
       // Decoupled decay: shrink the weight directly, not through the gradient.
-      const shrink = p.decay ? 1 - lr * weightDecay : 1;
-      update(p.data, this.m[k], this.v[k], g, beta1, beta2, lr * c1, c2, eps, shrink);
+      const shrink = p.decay ? 1 - lr * this.opts.weightDecay : 1;
+      adamUpdate(p.data, this.m[k], this.v[k], g, h.b1, h.b2, h.a, h.c2, h.eps, shrink);
     });
   }
 }

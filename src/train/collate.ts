@@ -15,7 +15,7 @@ import {
 } from "../io/index.ts";
 import type { ModelTokenizer } from "../model/index.ts";
 import type { ScoredSequence } from "../model/llama.ts";
-import type { RecordKind } from "./losses.ts";
+import { LOSSES, type LossName, type RecordKind } from "./losses.ts";
 
 // ---- types ----
 
@@ -56,7 +56,7 @@ export interface TruncationReport {
 // ---- helpers ----
 
 /** The layout of each record kind: (prompt, response) index pairs in SEQUENCE_ORDER. */
-const PAIRS: Record<RecordKind, readonly (readonly [number, number])[]> = {
+export const PAIRS: Record<RecordKind, readonly (readonly [number, number])[]> = {
   group: [
     [0, 0], // (x1, y1)
     [0, 1], // (x1, y2)
@@ -94,23 +94,30 @@ function textsOf(item: Item): Omit<RecordTexts, "pairs" | "line"> {
   }
 }
 
-/**
- * An IOPO group read for DPO or SFT gives two records, as the paper's baselines use the same data: the pairs
- * (x1: y1 ≻ y2) and (x2: y2 ≻ y1), or the examples (x1, y1) and (x2, y2). Null when no split applies.
- */
-function fromGroup(item: Item, kind: RecordKind): Item[] | null {
-  if (item.kind !== "group" || kind === "group") return null;
+/** SFT* (`sft-star`): an IOPO group gives the two examples (x1, y1) and (x2, y2). */
+function starExamples(item: Item): Item[] {
+  if (item.kind !== "group") return [item];
   const g = item.value;
   const { line } = item;
-  if (kind === "pair")
-    return [
-      { kind: "pair", line, value: { id: `${g.id}#x1`, instruction: g.x1, chosen: g.y1, rejected: g.y2 } },
-      { kind: "pair", line, value: { id: `${g.id}#x2`, instruction: g.x2, chosen: g.y2, rejected: g.y1 } },
-    ];
   return [
     { kind: "example", line, value: { id: `${g.id}#x1`, instruction: g.x1, response: g.y1 } },
     { kind: "example", line, value: { id: `${g.id}#x2`, instruction: g.x2, response: g.y2 } },
   ];
+}
+
+/** The paper's baselines keep their names apart: groups train IOPO, DPO* and SFT*; DPO and SFT train their own data. */
+function groupRefused(method: LossName, path: string, line: number): DataError {
+  const star = LOSSES[method].kind === "pair" ? "dpo-star" : "sft-star";
+  return new DataError(`--method ${method} trains on ${LOSSES[method].kind}s, and this file holds IOPO groups`, {
+    path,
+    line,
+    expected: `${LOSSES[method].kind} records`,
+    got: "an IOPO group (x1, y1, x2, y2)",
+    hint:
+      method === "sft"
+        ? "use --method sft-star to train on each group's (x1, y1) and (x2, y2) (the paper's SFT*), or pass SFT examples"
+        : `use --method ${star === "dpo-star" ? "dpo-star (the group as two pairs, the paper's token-matched DPO*)" : star}, or pass the pairs file that \`iopo construct groups\` writes (dpo_pairs.jsonl: rejected answers generated separately, the paper's DPO)`,
+  });
 }
 
 // ---- exports ----
@@ -137,14 +144,19 @@ export function chatEncoder(tok: ModelTokenizer, eosId: number): Encoder {
   };
 }
 
-/** Read a training file (format given or detected) as RecordTexts of `kind`; other kinds are split, coerced or refused. */
-export async function loadRecords(path: string, kind: RecordKind, format?: string): Promise<RecordTexts[]> {
+/**
+ * Read a training file (format given or detected) as RecordTexts of the method's record kind: sft-star splits each
+ * group into its two preferred examples; pairs read for SFT keep the chosen answer; other kinds are refused.
+ */
+export async function loadRecords(path: string, method: LossName, format?: string): Promise<RecordTexts[]> {
   if (format) getFormat(format); // throws listing the valid names
   const name: FormatName = format ? (format as FormatName) : await detectFormat(path);
+  const { kind, reads } = LOSSES[method];
   const out: RecordTexts[] = [];
   for await (const raw of FORMATS[name].read(path, {})) {
-    for (const item of fromGroup(raw, kind) ?? [coerce(raw, [kind], path)])
-      out.push({ ...textsOf(item), line: item.line, pairs: PAIRS[kind] });
+    if (raw.kind === "group" && reads !== "group") throw groupRefused(method, path, raw.line);
+    const items = reads === "group" && kind === "example" ? starExamples(raw) : [raw];
+    for (const item of items) out.push({ ...textsOf(coerce(item, [kind], path)), line: item.line, pairs: PAIRS[kind] });
   }
   if (out.length === 0)
     throw new DataError("no training records", { path, expected: `at least one ${kind} record`, hint: "check --data" });
@@ -172,25 +184,49 @@ export function tokenizeRecords(
   enc: Encoder,
   maxLen: number,
 ): { records: TokenizedRecord[]; report: TruncationReport } {
+  return truncateRecords(
+    records.map((r) => ({
+      id: r.id,
+      line: r.line,
+      pairs: r.pairs,
+      prompts: r.prompts.map((t) => enc.prompt(t)),
+      responses: r.responses.map((t) => enc.response(t)),
+    })),
+    maxLen,
+  );
+}
+
+/** Token-id records before truncation: distinct prompts and responses and the sequence layout. */
+export interface IdRecord {
+  readonly id: string;
+  readonly line: number;
+  readonly prompts: readonly (readonly number[])[];
+  readonly responses: readonly (readonly number[])[];
+  readonly pairs: readonly (readonly [number, number])[];
+}
+
+/** Truncate token-id records to `maxLen` as the authors do (see tokenizeRecords) and count what was cut. */
+export function truncateRecords(
+  records: readonly IdRecord[],
+  maxLen: number,
+): { records: TokenizedRecord[]; report: TruncationReport } {
   let truncated = 0;
   let promptCut = 0;
   let responseCut = 0;
   let longest = 0;
   const out = records.map((r) => {
-    const prompts = r.prompts.map((t) => enc.prompt(t));
-    const responses = r.responses.map((t) => enc.response(t));
     const [src, tgt] = inferMaxLen(
-      Math.max(...prompts.map((p) => p.length)),
-      Math.max(...responses.map((x) => x.length)),
+      Math.max(...r.prompts.map((p) => p.length)),
+      Math.max(...r.responses.map((x) => x.length)),
       maxLen,
     );
     let cut = false;
-    const ps = prompts.map((p) => {
+    const ps = r.prompts.map((p) => {
       promptCut += Math.max(0, p.length - src);
       cut ||= p.length > src;
       return p.slice(0, src);
     });
-    const rs = responses.map((x) => {
+    const rs = r.responses.map((x) => {
       responseCut += Math.max(0, x.length - tgt);
       cut ||= x.length > tgt;
       return x.slice(0, tgt);

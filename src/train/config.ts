@@ -17,7 +17,7 @@ export function defaultRefCache(): string {
 export const TrainConfigSchema = z.strictObject({
   method: z
     .enum(LOSS_NAMES as [LossName, ...LossName[]])
-    .describe("Training method: the loss (sft, dpo, iopo, iopo-star, iopo-no-input, iopo-no-output)."),
+    .describe(`Training method: the loss (${LOSS_NAMES.join(", ")}).`),
   model: z
     .string()
     .min(1)
@@ -25,7 +25,10 @@ export const TrainConfigSchema = z.strictObject({
   data: z.string().min(1).describe("Training data: groups / pairs / sft JSONL, LLaMA-Factory or TRL files."),
   out: z.string().min(1).describe("Run directory: checkpoints, metrics.jsonl, train_config.json."),
   ref: z.string().optional().describe("Reference model directory; default the starting model."),
-  format: z.string().optional().describe("Data format; default detected from the first record."),
+  format: z
+    .string()
+    .optional()
+    .describe("Data format (groups, pairs, sft, llamafactory, trl, tokens = pre-tokenized ids); default detected."),
   lr: z.number().positive().default(5e-6).describe("Peak learning rate."),
   epochs: z.number().int().positive().default(3).describe("Passes over the data (ignored when max_steps is set)."),
   max_steps: z.number().int().nonnegative().default(0).describe("Optimizer steps; 0 = epochs × steps per epoch."),
@@ -37,10 +40,12 @@ export const TrainConfigSchema = z.strictObject({
     .describe("Stop (with a checkpoint) after this step without changing the schedule; 0 = run to the end."),
   batch: z.number().int().positive().default(1).describe("Records per micro-batch (a group is 4 sequences, a pair 2)."),
   accum: z.number().int().positive().default(8).describe("Micro-batches per optimizer step (gradient accumulation)."),
-  beta: z.number().positive().default(0.1).describe("β of the preference losses."),
+  beta: z.number().positive().optional().describe("β of the preference losses (default 0.1; SimPO 2)."),
   form: z.enum(FORMS).default("sigmoid").describe("Preference form: sigmoid (the paper's), hinge, ipo."),
   label_smoothing: z.number().min(0).max(0.5).default(0).describe("Conservative label smoothing ε (sigmoid only)."),
   sft_weight: z.number().min(0).default(0).describe("γ of the SFT term on the preferred responses (0 = off)."),
+  simpo_gamma: z.number().min(0).default(1).describe("SimPO's target reward margin γ."),
+  orpo_lambda: z.number().positive().default(0.1).describe("ORPO's λ: weight of the odds-ratio term beside the NLL."),
   max_len: z
     .number()
     .int()
@@ -72,14 +77,24 @@ export type TrainConfig = z.infer<typeof TrainConfigSchema>;
 
 /** The loss parameters of a config. */
 export function lossOf(c: TrainConfig): LossParams {
-  if (c.method === "sft") return lossParams({ name: "sft" });
-  return lossParams({
-    name: c.method,
-    beta: c.beta,
-    form: c.form,
-    label_smoothing: c.label_smoothing,
-    sft_weight: c.sft_weight,
-  });
+  const beta = c.beta === undefined ? {} : { beta: c.beta };
+  switch (c.method) {
+    case "sft":
+    case "sft-star":
+      return lossParams({ name: c.method });
+    case "orpo":
+      return lossParams({ name: c.method, orpo_lambda: c.orpo_lambda });
+    case "simpo":
+      return lossParams({ name: c.method, ...beta, simpo_gamma: c.simpo_gamma, sft_weight: c.sft_weight });
+    default:
+      return lossParams({
+        name: c.method,
+        ...beta,
+        form: c.form,
+        label_smoothing: c.label_smoothing,
+        sft_weight: c.sft_weight,
+      });
+  }
 }
 
 /** Steps of the run: max_steps, or epochs × ⌈records / (batch × accum)⌉. */

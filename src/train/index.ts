@@ -25,8 +25,9 @@ export {
 export { defaultRefCache, lossOf, scheduleOf, type TrainConfig, TrainConfigSchema, totalSteps } from "./config.ts";
 export { Dual, logSigmoid } from "./dual.ts";
 export * from "./losses.ts";
-export { type GraphLoss, graphLoss, type MicroBatch, TrainPrograms } from "./program.ts";
+export { type MicroBatch, TrainPrograms } from "./program.ts";
 export { RefCache, type RefStats, sequenceKey, weightsHash } from "./refcache.ts";
 export { runTraining, truncationLine } from "./run.ts";
 export * from "./schedule.ts";
+export { microBatch, type StepOptions, type StepRun, stepOptions, TrainStep } from "./step.ts";
 export { type StepMetrics, type TrainLogger, type TrainResult, train } from "./trainer.ts";

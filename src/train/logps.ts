@@ -1,12 +1,14 @@
 // The parity tool behind `iopo logps`: for IOPO groups given as token ids, the four summed response log-probs
-// under a policy and a reference, the IOPO and DPO losses, and optionally the gradient of the mean IOPO loss.
+// under a policy and a reference, the loss of every method that trains on groups (and DPO on the x1 pair), and
+// optionally the gradient of the mean IOPO loss, computed by the one training step (step.ts).
 
 import { z } from "zod";
 import { readJsonl } from "../io/index.ts";
 import type { ModelDir } from "../model/index.ts";
 import type { ScoredSequence } from "../model/llama.ts";
-import { computeLoss, lossParams, SEQUENCE_ORDER } from "./losses.ts";
-import { graphLoss, TrainPrograms } from "./program.ts";
+import { tokenizedFromIds } from "./collate.ts";
+import { computeLoss, GROUP_METHODS, type LossName, lossParams, resolveLoss, SEQUENCE_ORDER } from "./losses.ts";
+import { TrainStep } from "./step.ts";
 
 // ---- types ----
 
@@ -18,7 +20,14 @@ export type TokenGroup = z.infer<typeof TokenGroupSchema>;
 export type FourLogps = Record<"y1|x1" | "y2|x1" | "y2|x2" | "y1|x2", number>;
 
 export interface LogpsReport {
-  groups: { lp: FourLogps; ref_lp: FourLogps; iopo_loss: number; dpo_loss: number }[];
+  groups: {
+    lp: FourLogps;
+    ref_lp: FourLogps;
+    iopo_loss: number;
+    dpo_loss: number;
+    /** The loss of every method that trains on groups (iopo, iopo-star, the ablations, dpo-star). */
+    losses: Partial<Record<LossName, number>>;
+  }[];
   mean_iopo_loss: number;
   mean_dpo_loss: number;
   grad_norm?: number;
@@ -63,38 +72,48 @@ export async function logpsReport(
   o: { reference?: ModelDir; beta?: number; grad?: boolean },
 ): Promise<LogpsReport> {
   const beta = o.beta ?? 0.1;
-  const iopo = lossParams({ name: "iopo", beta });
+  const iopo = resolveLoss(lossParams({ name: "iopo", beta }));
   const dpo = lossParams({ name: "dpo", beta });
-  const programs = await TrainPrograms.create(policy.config, graphLoss(iopo));
+  const records = groups.map((g, i) => tokenizedFromIds(`g${i}`, "group", [g.x1, g.x2], [g.y1, g.y2]));
+  // The step of `iopo train` (one micro-batch of every group, no clipping); its optimizer is never stepped here.
+  const step = await TrainStep.create(policy.config, policy.params.table, policy.params.tensors, iopo, {
+    batch: Math.max(1, groups.length),
+    clip: 0,
+    threads: 0,
+    adam: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 },
+  });
   try {
     const seqs = groups.flatMap(sequences);
-    const lp = await programs.logps(policy.params.tensors, seqs);
-    const ref = o.reference ? await programs.logps(o.reference.params.tensors, seqs) : lp;
+    const lp = await step.logps(policy.params.tensors, seqs);
+    const ref = o.reference ? await step.logps(o.reference.params.tensors, seqs) : lp;
     const report: LogpsReport = { groups: [], mean_iopo_loss: 0, mean_dpo_loss: 0 };
     groups.forEach((g, i) => {
       const at = 4 * i;
       const four = (a: ArrayLike<number>) => [a[at]!, a[at + 1]!, a[at + 2]!, a[at + 3]!];
-      const tokens = [g.y1.length, g.y2.length, g.y2.length, g.y1.length];
-      const iopoLoss = computeLoss({ logp: four(lp), ref: four(ref), tokens }, iopo).loss;
-      const dpoLoss = computeLoss({ logp: four(lp).slice(0, 2), ref: four(ref).slice(0, 2), tokens }, dpo).loss;
-      report.groups.push({ lp: keyed(lp, at), ref_lp: keyed(ref, at), iopo_loss: iopoLoss, dpo_loss: dpoLoss });
+      const r = { logp: four(lp), ref: four(ref), tokens: [g.y1.length, g.y2.length, g.y2.length, g.y1.length] };
+      const losses = Object.fromEntries(
+        GROUP_METHODS.map((name) => [name, computeLoss(r, lossParams({ name, beta })).loss]),
+      ) as Partial<Record<LossName, number>>;
+      const dpoLoss = computeLoss({ logp: r.logp.slice(0, 2), ref: r.ref.slice(0, 2), tokens: r.tokens }, dpo).loss;
+      report.groups.push({
+        lp: keyed(lp, at),
+        ref_lp: keyed(ref, at),
+        iopo_loss: losses.iopo!,
+        dpo_loss: dpoLoss,
+        losses,
+      });
     });
     report.mean_iopo_loss = report.groups.reduce((s, g) => s + g.iopo_loss, 0) / groups.length;
     report.mean_dpo_loss = report.groups.reduce((s, g) => s + g.dpo_loss, 0) / groups.length;
     if (o.grad) {
       // d mean IOPO loss / d θ: each group's preference loss weighted 1/G, no NLL term.
-      const G = groups.length;
-      const step = await programs.step(policy.params.tensors, {
-        seqs,
-        ref: Float32Array.from(ref),
-        nllWeight: new Float32Array(4 * G),
-        recordWeight: new Float32Array(G).fill(1 / G),
-      });
+      const refs = records.map((_, i) => Float64Array.from(ref.subarray(4 * i, 4 * i + 4)));
+      await step.gradients(records, refs);
       const norms: Record<string, number> = {};
       let total = 0;
-      programs.table.forEach((row, i) => {
+      step.table.forEach((row, i) => {
         let s = 0;
-        for (const x of step.grads[i]!) s += x * x;
+        for (const x of step.opt.grads[i]!) s += x * x;
         total += s;
         norms[row.key] = Math.sqrt(s);
       });
@@ -103,6 +122,6 @@ export async function logpsReport(
     }
     return report;
   } finally {
-    await programs.release();
+    await step.close();
   }
 }

@@ -1,32 +1,22 @@
-// The compiled programs of a training run: the training step (summed response log-probs of a micro-batch → the
-// method's loss in the graph → every parameter's gradient) and the scoring program (log-probs only, for the
-// reference). The in-graph loss is the family of losses.ts in one form: z = Σ_s w_s·ρ_s per record, then the
-// sigmoid / hinge / IPO form, plus a per-sequence NLL term. A test checks it against computeLoss for every method.
+// The compiled programs of a training run: the training graph (summed response log-probs of a micro-batch → the
+// method's loss → every parameter's gradient) and the scoring program (log-probs only, for the reference). The
+// in-graph loss is built from the one loss table (losses.ts, ResolvedLoss): per-sequence scores, margin rows, form,
+// NLL terms. A test checks it against computeLoss for every method. The step around it lives in step.ts.
 
 import * as E from "../engine/index.ts";
 import type { ModelConfig, ParamSpec } from "../model/index.ts";
 import { batchFeeds, llamaInputs, paramFeeds, type ScoredSequence, sequenceLogps } from "../model/llama.ts";
-import type { LossParams } from "./losses.ts";
-import { LOSSES, SEQUENCE_ORDER } from "./losses.ts";
+import { type ResolvedLoss, SEQUENCE_ORDER } from "./losses.ts";
 
 // ---- types ----
 
-/** What the graph needs to know about a loss: sequences per record, margin weights, form. */
-export interface GraphLoss {
-  /** Sequences per record (4 group, 2 pair, 1 example). */
-  readonly S: number;
-  /** z = Σ w_s ρ_s; null for SFT (no preference term). */
-  readonly margin: readonly number[] | null;
-  readonly form: "sigmoid" | "hinge" | "ipo";
-  readonly beta: number;
-  readonly labelSmoothing: number;
-}
-
 export interface MicroBatch {
   readonly seqs: readonly ScoredSequence[];
-  /** Reference log-probs per sequence. */
+  /** Reference log-probs per sequence (zeros for reference-free methods). */
   readonly ref: Float32Array;
-  /** Weight of each sequence's NLL in the loss (γ/|y| on preferred responses; SFT: 1/batch response tokens). */
+  /** Per sequence, 1/|y| (length normalisation of the mean and odds scores). */
+  readonly seqScale: Float32Array;
+  /** Weight of each sequence's summed NLL in the loss (see step.ts). */
   readonly nllWeight: Float32Array;
   /** Weight of each record's preference loss (1/records in the optimizer step, so the step's loss is a mean). */
   readonly recordWeight: Float32Array;
@@ -37,8 +27,6 @@ export interface StepOutput {
   readonly lp: Float32Array;
   /** This micro-batch's share of the step loss. */
   readonly loss: number;
-  /** d loss / d parameter, in parameter-table order. */
-  readonly grads: Float32Array[];
 }
 
 // ---- helpers ----
@@ -49,53 +37,77 @@ function logSigmoid(x: E.Node): E.Node {
   return E.neg(E.add(E.maximum(E.neg(x), 0), E.log(E.add(E.exp(E.neg(absx)), 1))));
 }
 
-/** The preference loss of margins z [R] by form. */
-function preference(z: E.Node, l: GraphLoss): E.Node {
-  if (l.form === "hinge") return E.maximum(E.sub(1, E.mul(z, l.beta)), 0); // [R] relu(1 − βz)
+/** Margins z [R, K] → loss [R, K] by form: −(1−ε)logσ(u) − ε·logσ(−u) with u = βz − γ, relu(1 − βz), (z − 1/(2β))². */
+function preference(z: E.Node, l: ResolvedLoss): E.Node {
+  if (l.form === "hinge") return E.maximum(E.sub(1, E.mul(z, l.scale)), 0); // [R, K]
   if (l.form === "ipo") {
-    const t = E.sub(z, 1 / (2 * l.beta)); // [R]
-    return E.mul(t, t); // [R] (z − 1/(2β))²
+    const t = E.sub(z, 1 / (2 * l.scale)); // [R, K]
+    return E.mul(t, t); // [R, K]
   }
-  const pos = E.mul(logSigmoid(E.mul(z, l.beta)), -(1 - l.labelSmoothing)); // [R]
-  if (!l.labelSmoothing) return pos;
-  return E.add(pos, E.mul(logSigmoid(E.mul(z, -l.beta)), -l.labelSmoothing)); // [R]
+  const u = l.offset ? E.sub(E.mul(z, l.scale), l.offset) : E.mul(z, l.scale); // [R, K]
+  const pos = E.mul(logSigmoid(u), -(1 - l.label_smoothing)); // [R, K]
+  if (!l.label_smoothing) return pos;
+  return E.add(pos, E.mul(logSigmoid(E.neg(u)), -l.label_smoothing)); // [R, K]
+}
+
+/** Per-sequence scores [R, S] (losses.ts SCORES): ρ = lp − ref, m = lp/|y|, or the log-odds m − log(1 − eᵐ). */
+function scores(lp: E.Node, ref: E.Node, scale: E.Node, kind: NonNullable<ResolvedLoss["score"]>): E.Node {
+  if (kind === "rho") return E.sub(lp, ref); // [R, S]
+  const m = E.mul(lp, scale); // [R, S] mean token log-prob
+  if (kind === "mean") return m;
+  return E.sub(m, E.log(E.sub(1, E.exp(m)))); // [R, S]
+}
+
+/** The per-record loss [R] of a micro-batch in the graph. */
+function recordLoss(lpRS: E.Node, l: ResolvedLoss, S: number): E.Node {
+  const ref = E.input("ref_logps", ["Rec", S]);
+  const seqScale = E.input("seq_scale", ["Rec", S]);
+  const nllW = E.input("nll_weight", ["Rec", S]);
+  const recW = E.input("record_weight", ["Rec"]);
+  const perRecord = E.reduceSum(E.mul(E.neg(lpRS), nllW), [1]); // [R] weighted NLL
+  if (l.score === null) return perRecord;
+  const K = l.margins.length;
+  const W = E.constant(
+    Array.from({ length: S * K }, (_, i) => l.margins[i % K]![Math.floor(i / K)]!),
+    [S, K],
+  ); // [S, K]: column k is margin row k
+  const z = E.matmul(scores(lpRS, ref, seqScale, l.score), W); // [R, K]
+  const pref = E.reduceSum(preference(z, l), [1]); // [R]
+  return E.add(perRecord, E.mul(pref, E.mul(recW, l.weight / K))); // [R]
 }
 
 // ---- exports ----
-
-/** The graph form of a loss's parameters. */
-export function graphLoss(p: LossParams): GraphLoss {
-  const S = SEQUENCE_ORDER[LOSSES[p.name].kind].length;
-  if (p.name === "sft") return { S, margin: null, form: "sigmoid", beta: 1, labelSmoothing: 0 };
-  return { S, margin: LOSSES[p.name].margin, form: p.form, beta: p.beta, labelSmoothing: p.label_smoothing };
-}
 
 /** Training and scoring programs for one model config and loss. */
 export class TrainPrograms {
   private constructor(
     readonly cfg: ModelConfig,
     readonly table: readonly ParamSpec[],
-    readonly loss: GraphLoss,
+    readonly loss: ResolvedLoss,
     private readonly train: E.Program,
     private readonly score: E.Program,
+    /** The traced training graph and its outputs (benchmarks count its MatMul FLOPs), and its ONNX node count. */
+    readonly traced: { graph: E.Graph; outputs: Record<string, E.Node>; onnxNodes: number },
   ) {}
 
-  static async create(cfg: ModelConfig, loss: GraphLoss, threads?: number): Promise<TrainPrograms> {
-    const S = loss.S;
+  /** Stop the training program's profile (when created with one). */
+  endProfiling(): void {
+    this.train.endProfiling();
+  }
+
+  /** `profile`: a path prefix for an ORT profile of the training program (benchmarks). */
+  static async create(
+    cfg: ModelConfig,
+    loss: ResolvedLoss,
+    threads?: number,
+    profile?: string,
+  ): Promise<TrainPrograms> {
+    const S = SEQUENCE_ORDER[loss.kind].length;
     const B = S === 1 ? "Rec" : `${S}*Rec`; // sequences: S per record ("Rec", not a symbol llama.ts uses)
     const { graph, result } = E.trace(() => {
       const { params, batch, table } = llamaInputs(cfg, B);
-      const ref = E.input("ref_logps", ["Rec", S]);
-      const nllW = E.input("nll_weight", ["Rec", S]);
-      const recW = E.input("record_weight", ["Rec"]);
       const lp = sequenceLogps(cfg, params, batch); // [S*R]
-      const lpRS = E.reshape(lp, [-1, S]); // [R, S]
-      let perRecord = E.reduceSum(E.mul(E.neg(lpRS), nllW), [1]); // [R] weighted NLL
-      if (loss.margin) {
-        const z = E.reduceSum(E.mul(E.sub(lpRS, ref), E.constant(loss.margin, [S])), [1]); // [R] z = Σ w·ρ
-        perRecord = E.add(perRecord, E.mul(preference(z, loss), recW)); // [R]
-      }
-      const total = E.reduceSum(perRecord, [0]); // []
+      const total = E.reduceSum(recordLoss(E.reshape(lp, [-1, S]), loss, S), [0]); // []
       const grads = E.grad(() => total)(...params.values());
       return { lp, total, grads, table };
     });
@@ -103,32 +115,44 @@ export class TrainPrograms {
     const t = { spin: false, ...(threads ? { threads } : {}) };
     const outs: Record<string, E.Node> = { lp: result.lp, loss: result.total };
     for (const [i, row] of result.table.entries()) outs[`grad:${row.key}`] = result.grads[i]!;
-    const train = await E.Program.create(E.toOnnx(graph, outs, "train"), t);
+    const model = E.toOnnx(graph, outs, "train");
+    const train = await E.Program.create(model, profile ? { ...t, profile: true, profilePrefix: profile } : t);
     // Scoring: its own trace with a plain batch dim (no record structure).
     const scoring = E.trace(() => {
       const { params, batch } = llamaInputs(cfg);
       return sequenceLogps(cfg, params, batch); // [B]
     });
     const score = await E.Program.create(E.toOnnx(scoring.graph, { lp: scoring.result }, "score"), t);
-    return new TrainPrograms(cfg, result.table, loss, train, score);
+    return new TrainPrograms(cfg, result.table, loss, train, score, {
+      graph,
+      outputs: outs,
+      onnxNodes: model.nodeCount,
+    });
   }
 
-  /** Forward + backward of one micro-batch. */
-  async step(params: readonly Float32Array[], mb: MicroBatch): Promise<StepOutput> {
+  /**
+   * Forward + backward of one micro-batch; the gradients are written into `grads` (caller-owned buffers in
+   * parameter-table order, reused every step: no allocation of gradient memory per step).
+   */
+  async step(params: readonly Float32Array[], mb: MicroBatch, grads: readonly Float32Array[]): Promise<StepOutput> {
     const R = mb.recordWeight.length;
-    const S = this.loss.S;
-    const out = await this.train.run({
-      ...batchFeeds(this.cfg, mb.seqs),
-      ...paramFeeds(this.table, params as Float32Array[]),
-      ref_logps: { data: mb.ref, dims: [R, S] },
-      nll_weight: { data: mb.nllWeight, dims: [R, S] },
-      record_weight: { data: mb.recordWeight, dims: [R] },
-    });
-    return {
-      lp: out.lp as Float32Array,
-      loss: (out.loss as Float32Array)[0]!,
-      grads: this.table.map((row) => out[`grad:${row.key}`] as Float32Array),
-    };
+    const S = SEQUENCE_ORDER[this.loss.kind].length;
+    const into = Object.fromEntries(
+      this.table.map((row, i) => [`grad:${row.key}`, { data: grads[i]!, dims: row.shape }]),
+    );
+    const out = await this.train.run(
+      {
+        ...batchFeeds(this.cfg, mb.seqs),
+        ...paramFeeds(this.table, params as Float32Array[]),
+        ref_logps: { data: mb.ref, dims: [R, S] },
+        seq_scale: { data: mb.seqScale, dims: [R, S] },
+        nll_weight: { data: mb.nllWeight, dims: [R, S] },
+        record_weight: { data: mb.recordWeight, dims: [R] },
+      },
+      undefined,
+      into,
+    );
+    return { lp: out.lp as Float32Array, loss: (out.loss as Float32Array)[0]! };
   }
 
   /** Summed response log-probs of sequences under `params` (any count; padded to the longest). */

@@ -4,15 +4,16 @@
 
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { CheckpointError, ConfigError } from "../errors.ts";
+import { CheckpointError, ConfigError, DataError } from "../errors.ts";
 import { detectFormat, JsonlAppender, readJsonFile, writeFileAtomic } from "../io/index.ts";
 import { checkTokenizerFitsModel, loadModelDir, loadTokenizer } from "../model/index.ts";
 import { latestCheckpoint, paramTableHash } from "./checkpoint.ts";
-import { chatEncoder, loadRecords, type TruncationReport, tokenizeRecords } from "./collate.ts";
+import { chatEncoder, loadRecords, type TruncationReport, tokenizeRecords, truncateRecords } from "./collate.ts";
 import type { TrainConfig } from "./config.ts";
 import { LOSSES } from "./losses.ts";
 import { weightsHash } from "./refcache.ts";
 import { fileSha256, formatDifferences, type RunInputs, RunInputsSchema, resumeDifferences } from "./resume.ts";
+import { loadTokenRecords } from "./tokens.ts";
 import { type TrainLogger, type TrainResult, train } from "./trainer.ts";
 
 // ---- types ----
@@ -109,21 +110,42 @@ export async function runTraining(
     logger,
   );
   const kind = LOSSES[c.method].kind;
-  // Detected here, not in loadRecords, so the hint names train's flag (--format), not convert's (--from).
-  const format = c.format ?? (await detectFormat(c.data, "--format"));
-  if (format === "trace" || format === "instructions")
-    throw new ConfigError(`${c.data} holds instructions without responses (${format} format); nothing to train on`, {
-      path: c.data,
-      field: "--format",
-      expected: "groups, pairs, sft, llamafactory or trl records (with responses)",
-      got: format,
-      hint: "build training data from instructions with `iopo construct groups --run <dir>` (groups.jsonl, dpo_pairs.jsonl)",
-    });
-  const texts = await loadRecords(c.data, kind, format);
-  const { records, report } = tokenizeRecords(texts, chatEncoder(tok, eos), c.max_len);
-  logger.info(
-    `data: ${records.length} ${kind} records from ${c.data}; template: ${tok.chatTemplate ? "the model's chat_template" : "plain layout (no chat_template)"}`,
-  );
+  let loaded: ReturnType<typeof tokenizeRecords>;
+  if (c.format === "tokens") loaded = truncateRecords(await loadTokenRecords(c.data, c.method), c.max_len);
+  else {
+    // Detected here, not in loadRecords, so the hint names train's flag (--format), not convert's (--from).
+    const format = c.format ?? (await detectFormat(c.data, "--format"));
+    if (format === "trace" || format === "instructions")
+      throw new ConfigError(`${c.data} holds instructions without responses (${format} format); nothing to train on`, {
+        path: c.data,
+        field: "--format",
+        expected: "groups, pairs, sft, llamafactory or trl records (with responses)",
+        got: format,
+        hint: "build training data from instructions with `iopo construct groups --run <dir>` (groups.jsonl, dpo_pairs.jsonl)",
+      });
+    loaded = tokenizeRecords(await loadRecords(c.data, c.method, format), chatEncoder(tok, eos), c.max_len);
+  }
+  const { records, report } = loaded;
+  const vocab = model.config.vocab_size;
+  for (const r of records)
+    for (const q of r.seqs)
+      for (const id of [...q.prompt, ...q.response])
+        if (id >= vocab)
+          throw new DataError("a token id is outside the model's vocabulary", {
+            path: c.data,
+            line: r.line,
+            id: r.id,
+            expected: `ids below vocab_size ${vocab} (${join(c.model, "config.json")})`,
+            got: String(id),
+            hint: "tokenize with this model's tokenizer, or pass the model the ids were made for",
+          });
+  const template =
+    c.format === "tokens"
+      ? "token ids as given"
+      : tok.chatTemplate
+        ? "the model's chat_template"
+        : "plain layout (no chat_template)";
+  logger.info(`data: ${records.length} ${kind} records from ${c.data}; template: ${template}`);
   logger.info(truncationLine(report, c.max_len));
   logger.info(`config: ${JSON.stringify(c)}`);
   await mkdir(c.out, { recursive: true });

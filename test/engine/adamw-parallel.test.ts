@@ -29,8 +29,13 @@ test("ParallelAdamW equals AdamW element for element", async () => {
       for (const [k, g] of grads.entries()) parallel.grads[k].set(g);
       await parallel.step();
     }
-    for (const [k, p] of parallel.params.entries())
+    for (const [k, p] of parallel.params.entries()) {
       assert.deepEqual(p, serial.params[k].data, `param ${k}, ${threads} threads`);
+      // The moments come back to the calling thread (checkpoints save them) and equal the serial ones.
+      assert.deepEqual(parallel.m[k], serial.m[k], `m ${k}, ${threads} threads`);
+      assert.deepEqual(parallel.v[k], serial.v[k], `v ${k}, ${threads} threads`);
+    }
+    assert.equal(parallel.t, serial.t);
     await parallel.close();
   }
 });

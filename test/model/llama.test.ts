@@ -1,6 +1,6 @@
-// The Llama/Qwen2 forward graph against the PyTorch golden fixtures (test/fixtures/golden, from
-// scripts/golden/gen_golden.py): logits, the four log-probs per group, IOPO and DPO losses, every parameter's
-// gradient norm, and a 10-step AdamW trajectory. Prints the worst relative error per quantity.
+// The Llama/Qwen2 forward graph and the one training step (src/train/step.ts) against the PyTorch golden fixtures
+// (test/fixtures/golden, from scripts/golden/gen_golden.py): logits, the four log-probs per group, IOPO and DPO
+// losses, every parameter's gradient norm, and a 10-step AdamW trajectory. Prints the worst relative error.
 
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -9,13 +9,12 @@ import * as E from "../../src/engine/index.ts";
 import {
   batchFeeds,
   forward,
-  iopoLossGraph,
   llamaInputs,
   loadModelDir,
   paramFeeds,
   type ScoredSequence,
-  sequenceLogps,
 } from "../../src/model/index.ts";
+import { lossParams, resolveLoss, type TokenizedRecord, TrainStep, tokenizedFromIds } from "../../src/train/index.ts";
 
 const ORDER = ["y1|x1", "y2|x1", "y2|x2", "y1|x2"] as const;
 interface Group {
@@ -24,12 +23,6 @@ interface Group {
   x2: number[];
   y2: number[];
 }
-const seqsOf = (g: Group): ScoredSequence[] => [
-  { prompt: g.x1, response: g.y1 },
-  { prompt: g.x1, response: g.y2 },
-  { prompt: g.x2, response: g.y2 },
-  { prompt: g.x2, response: g.y1 },
-];
 const logSigmoid = (x: number) => -Math.log1p(Math.exp(-x));
 
 async function golden(name: string) {
@@ -43,36 +36,47 @@ async function golden(name: string) {
   const reference = await loadModelDir(`${dir}reference`);
   const cfg = policy.config;
   const G = groups.length;
-  // One program: summed log-probs of the 4G sequences, mean IOPO loss, gradients of every parameter.
-  const { graph, result } = E.trace(() => {
-    const ref = E.input("ref_logps", ["G", 4]);
-    const { params, batch, table } = llamaInputs(cfg, "4*G");
-    const lp = sequenceLogps(cfg, params, batch); // [4G]
-    const loss = E.mul(E.reduceSum(iopoLossGraph(lp, E.reshape(ref, [-1]), expected.beta), [0]), 1 / G);
-    const grads = E.grad(() => loss)(...params.values());
-    return { lp, loss, ...Object.fromEntries(table.map((r, i) => [`grad:${r.key}`, grads[i]])) };
-  });
-  const prog = await E.Program.create(E.toOnnx(graph, result), { threads: 2 });
-  const batch = batchFeeds(cfg, groups.flatMap(seqsOf));
-  return { expected, groups, policy, reference, cfg, prog, batch, G };
+  const records: TokenizedRecord[] = groups.map((g, i) =>
+    tokenizedFromIds(`g${i}`, "group", [g.x1, g.x2], [g.y1, g.y2]),
+  );
+  return { expected, groups, policy, reference, cfg, records, G };
+}
+
+/** The one training step for the fixture: IOPO with the fixture's β, one micro-batch of every group, no clipping. */
+async function stepOf(
+  policy: Awaited<ReturnType<typeof loadModelDir>>,
+  beta: number,
+  o = { lr: 0, wd: 0, b: [0.9, 0.999], eps: 1e-8 },
+) {
+  return TrainStep.create(
+    policy.config,
+    policy.params.table,
+    policy.params.tensors.map((t) => Float32Array.from(t)),
+    resolveLoss(lossParams({ name: "iopo", beta })),
+    { batch: 64, clip: 0, threads: 2, adam: { beta1: o.b[0]!, beta2: o.b[1]!, eps: o.eps, weightDecay: o.wd } },
+  );
+}
+
+/** Reference log-probs per record (4 per group). */
+async function refOf(step: TrainStep, reference: Awaited<ReturnType<typeof loadModelDir>>, records: TokenizedRecord[]) {
+  const lp = await step.logps(
+    reference.params.tensors,
+    records.flatMap((r) => r.seqs),
+  );
+  return records.map((_, i) => Float64Array.from(lp.subarray(4 * i, 4 * i + 4)));
 }
 
 const rel = (got: number, want: number) => Math.abs(got - want) / Math.max(Math.abs(want), 1e-12);
 
 for (const name of ["llama-tiny", "qwen2-tiny"]) {
   test(`${name}: logits, log-probs, losses and gradient norms match PyTorch`, async () => {
-    const { expected, policy, reference, prog, batch, G } = await golden(name);
+    const { expected, policy, reference, records } = await golden(name);
     const tol = expected.tolerances;
-    const zeros = { ref_logps: { data: new Float32Array(4 * G), dims: [G, 4] } };
-    const refLp = (
-      await prog.run({ ...batch, ...zeros, ...paramFeeds(reference.params.table, reference.params.tensors) })
-    ).lp as Float32Array;
-    const out = await prog.run({
-      ...batch,
-      ref_logps: { data: refLp, dims: [G, 4] },
-      ...paramFeeds(policy.params.table, policy.params.tensors),
-    });
-    const lp = out.lp as Float32Array;
+    const step = await stepOf(policy, expected.beta);
+    const ref = await refOf(step, reference, records);
+    const refLp = Float32Array.from(ref.flatMap((r) => [...r]));
+    const g0 = await step.gradients(records, ref);
+    const lp = Float32Array.from(g0.lp.flatMap((r) => [...r]));
     let worst = 0;
     const groups: { lp: Record<string, number>; ref_lp: Record<string, number>; dpo_loss: number }[] =
       expected.policy_vs_reference.groups;
@@ -84,14 +88,15 @@ for (const name of ["llama-tiny", "qwen2-tiny"]) {
       assert.ok(Math.abs(dpo - g.dpo_loss) <= tol.loss_abs, `group ${i} dpo ${dpo} vs ${g.dpo_loss}`);
     }
     assert.ok(worst <= tol.lp_rel, `log-prob rel error ${worst}`);
-    const loss = (out.loss as Float32Array)[0];
+    const loss = g0.loss;
     assert.ok(
       Math.abs(loss - expected.policy_vs_reference.mean_iopo_loss) <= tol.loss_abs,
       `iopo loss ${loss} vs ${expected.policy_vs_reference.mean_iopo_loss}`,
     );
     let worstGrad = 0;
+    const byKey = new Map(step.table.map((row, i) => [row.key, step.opt.grads[i]!]));
     for (const [key, want] of Object.entries(expected.policy_vs_reference.grad_norms as Record<string, number>)) {
-      const g = out[`grad:${key}`] as Float32Array;
+      const g = byKey.get(key)!;
       assert.ok(g, `no gradient for ${key}`);
       const norm = Math.sqrt(g.reduce((a, v) => a + v * v, 0));
       worstGrad = Math.max(worstGrad, rel(norm, want));
@@ -100,7 +105,7 @@ for (const name of ["llama-tiny", "qwen2-tiny"]) {
     console.log(
       `${name}: max rel err log-probs ${worst.toExponential(2)}, grad norms ${worstGrad.toExponential(2)}, loss ${Math.abs(loss - expected.policy_vs_reference.mean_iopo_loss).toExponential(2)}`,
     );
-    await prog.release();
+    await step.close();
   });
 
   test(`${name}: logits of one sequence match PyTorch`, async () => {
@@ -124,28 +129,17 @@ for (const name of ["llama-tiny", "qwen2-tiny"]) {
   });
 
   test(`${name}: 10 AdamW steps of IOPO follow the PyTorch loss trajectory`, async () => {
-    const { expected, policy, reference, prog, batch, G } = await golden(name);
-    const zeros = { ref_logps: { data: new Float32Array(4 * G), dims: [G, 4] } };
-    const refLp = (
-      await prog.run({ ...batch, ...zeros, ...paramFeeds(reference.params.table, reference.params.tensors) })
-    ).lp as Float32Array;
-    const table = policy.params.table;
-    const tensors = policy.params.tensors.map((t) => Float32Array.from(t));
+    const { expected, policy, reference, records } = await golden(name);
     const o = expected.trajectory.optimizer;
-    const opt = new E.AdamW(
-      table.map((r, i) => ({ data: tensors[i], decay: r.decay })),
-      { lr: o.lr, beta1: o.betas[0], beta2: o.betas[1], eps: o.eps, weightDecay: o.weight_decay },
-    );
+    const step = await stepOf(policy, expected.beta, { lr: o.lr, wd: o.weight_decay, b: o.betas, eps: o.eps });
+    const ref = await refOf(step, reference, records);
     const losses: number[] = [];
-    for (let s = 0; s <= 10; s++) {
-      const out = await prog.run({ ...batch, ref_logps: { data: refLp, dims: [G, 4] }, ...paramFeeds(table, tensors) });
-      losses.push((out.loss as Float32Array)[0]);
-      if (s < 10) opt.step(table.map((r) => out[`grad:${r.key}`] as Float32Array));
-    }
+    for (let s = 0; s < 10; s++) losses.push((await step.run(records, ref, o.lr)).loss);
+    losses.push((await step.gradients(records, ref)).loss);
     const want = [...expected.trajectory.iopo.losses, expected.trajectory.iopo.loss_after];
     const diffs = losses.map((l, i) => Math.abs(l - want[i]));
     console.log(`${name}: trajectory max |Δloss| ${Math.max(...diffs).toExponential(2)}`);
     for (const [i, d] of diffs.entries()) assert.ok(d <= 1e-5, `step ${i}: loss ${losses[i]} vs ${want[i]}`);
-    await prog.release();
+    await step.close();
   });
 }

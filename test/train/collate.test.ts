@@ -32,7 +32,7 @@ test("groups become (x1,y1), (x1,y2), (x2,y2), (x2,y1) with the TRACE layout, ch
       .map((g) => `${JSON.stringify(g)}\n`)
       .join(""),
   );
-  const texts = await loadRecords(path, "group");
+  const texts = await loadRecords(path, "iopo");
   assert.equal(texts.length, 2);
   assert.equal(texts[0]!.prompts[0], "Write one sentence about rivers.\n1. Use uppercase letters only.\n");
   assert.equal(SEQUENCE_ORDER.group.length, texts[0]!.pairs.length);
@@ -56,14 +56,17 @@ test("groups become (x1,y1), (x1,y2), (x2,y2), (x2,y1) with the TRACE layout, ch
     "<|im_start|>user\nWrite one sentence about rivers.\n1. Use uppercase letters only.\n<|im_end|>\n<|im_start|>assistant\n",
   );
   assert.equal(tok.decode(s11!.response), "RIVERS ARE GOOD.<|im_end|>");
-  // Read for DPO, a group gives two pairs; for SFT, two examples.
-  const pairs = await loadRecords(path, "pair");
+  // SFT* reads each group as its two preferred examples (x1, y1), (x2, y2).
+  const star = await loadRecords(path, "sft-star");
   assert.deepEqual(
-    pairs.map((p) => p.id),
+    star.map((p) => p.id),
     ["g0#x1", "g0#x2", "g1#x1", "g1#x2"],
   );
-  assert.deepEqual(pairs[1]!.responses, ["rivers are good.", "RIVERS ARE GOOD."]);
-  assert.equal((await loadRecords(path, "example")).length, 4);
+  assert.deepEqual(star[1]!.responses, ["rivers are good."]);
+  assert.deepEqual(star[0]!.pairs, [[0, 0]]);
+  // DPO and SFT on groups are refused, naming the paper's token-matched variants.
+  await assert.rejects(loadRecords(path, "dpo"), /trains on pairs, and this file holds IOPO groups[\s\S]*dpo-star/);
+  await assert.rejects(loadRecords(path, "sft"), /sft-star/);
 });
 
 test("inferMaxLen follows the authors' split of the cutoff", () => {

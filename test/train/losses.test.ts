@@ -11,9 +11,9 @@ const rec = (logp: number[], ref: number[] = logp.map(() => 0), tokens: number[]
 });
 const LN2 = Math.log(2);
 
-test("every sigmoid-form preference loss equals ln 2 when the policy is the reference (ρ = 0)", () => {
+test("every sigmoid-form reference-based loss equals ln 2 when the policy is the reference (ρ = 0)", () => {
   for (const name of LOSS_NAMES) {
-    if (name === "sft") continue;
+    if (LOSSES[name].score !== "rho") continue;
     const n = LOSSES[name].kind === "group" ? 4 : 2;
     const lp = [-3, -7, -2.5, -9].slice(0, n);
     close(computeLoss(rec(lp, lp), lossParams({ name })).loss, LN2, 1e-12, name);
@@ -59,10 +59,34 @@ test("IOPO* uses Π1 only: changing c leaves it unchanged, changing a does not",
   close(base, Math.log1p(Math.exp(-0.1 * (2 * 1 - 2 - 4))), 1e-12);
 });
 
-test("ablations: w/o input preference is a − b, w/o output preference is a − d", () => {
-  const r = rec([1, -1, 5, 3]);
-  close(computeLoss(r, lossParams({ name: "iopo-no-input" })).metrics["rewards/margins"]!, 0.1 * 2, 1e-12);
-  close(computeLoss(r, lossParams({ name: "iopo-no-output" })).metrics["rewards/margins"]!, 0.1 * -2, 1e-12);
+test("ablations on both halves: w/o input preference (a − b, c − d), w/o output preference (a − d, c − b)", () => {
+  const [a, b, c, d] = [1, -1, 5, 2];
+  const r = rec([a, b, c, d]);
+  const nls = (z: number) => Math.log1p(Math.exp(-0.1 * z)); // −log σ(βz)
+  close(computeLoss(r, lossParams({ name: "iopo-no-input" })).loss, (nls(a - b) + nls(c - d)) / 2, 1e-12);
+  close(computeLoss(r, lossParams({ name: "iopo-no-output" })).loss, (nls(a - d) + nls(c - b)) / 2, 1e-12);
+  // Margins are the mean of the two halves: (2 + 3)/2 and (−1 + 6)/2.
+  close(computeLoss(r, lossParams({ name: "iopo-no-input" })).metrics["rewards/margins"]!, 0.1 * 2.5, 1e-12);
+  close(computeLoss(r, lossParams({ name: "iopo-no-output" })).metrics["rewards/margins"]!, 0.1 * 2.5, 1e-12);
+  // DPO* is the group as two DPO pairs (x1: y1 ≻ y2), (x2: y2 ≻ y1): the same objective as w/o input preference.
+  close(computeLoss(r, lossParams({ name: "dpo-star" })).loss, (nls(a - b) + nls(c - d)) / 2, 1e-12);
+});
+
+test("SimPO by hand: −log σ(β(lp_w/|y_w| − lp_l/|y_l|) − γ), no reference", () => {
+  const r = rec([-10, -12], [-99, -99], [5, 4]); // the reference is ignored
+  const u = 2 * (-10 / 5 - -12 / 4) - 1; // β = 2, γ = 1: 2·(−2 + 3) − 1 = 1
+  const out = computeLoss(r, lossParams({ name: "simpo" }));
+  close(out.loss, Math.log1p(Math.exp(-u)), 1e-12);
+  close(out.metrics["rewards/margins"]!, 2 * 1, 1e-12);
+});
+
+test("ORPO by hand: NLL of the chosen (token mean) − λ log σ(log odds(y_w) − log odds(y_l))", () => {
+  const r = rec([-1, -3], [-99, -99], [2, 3]); // mean token log-probs −0.5 and −1
+  const odds = (m: number) => m - Math.log(1 - Math.exp(m));
+  const lor = odds(-0.5) - odds(-1);
+  const out = computeLoss(r, lossParams({ name: "orpo", orpo_lambda: 0.25 }));
+  close(out.loss, 0.5 + 0.25 * Math.log1p(Math.exp(-lor)), 1e-12);
+  close(out.metrics.log_odds_ratio!, lor, 1e-12);
 });
 
 test("DPO: sigmoid with label smoothing, hinge and IPO by hand", () => {
@@ -90,10 +114,16 @@ test("gradients match central finite differences for every loss and form", () =>
   const base = [-4.2, -6.1, -3.3, -8.0];
   const ref = [-4, -6.5, -3.5, -7.5];
   for (const name of LOSS_NAMES) {
-    const forms = name === "sft" ? [undefined] : (["sigmoid", "hinge", "ipo"] as const);
+    const forms = LOSSES[name].score === "rho" ? (["sigmoid", "hinge", "ipo"] as const) : [undefined];
     for (const form of forms) {
       const n = LOSSES[name].kind === "group" ? 4 : LOSSES[name].kind === "pair" ? 2 : 1;
-      const p = lossParams(form ? { name, form, beta: 0.7, sft_weight: 0.3 } : { name });
+      const extra =
+        name === "simpo"
+          ? { beta: 2.5, simpo_gamma: 0.7, sft_weight: 0.3 }
+          : name === "orpo"
+            ? { orpo_lambda: 0.4 }
+            : {};
+      const p = lossParams(form ? { name, form, beta: 0.7, sft_weight: 0.3 } : { name, ...extra });
       const r = rec(base.slice(0, n), ref.slice(0, n), [3, 4, 5, 6].slice(0, n));
       const g = computeLoss(r, p).dlogp;
       for (let i = 0; i < n; i++) {

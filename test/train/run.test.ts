@@ -108,7 +108,7 @@ test("truncation is counted and reported at the start of a run", async () => {
   const logger = quietLogger();
   const r = await runTraining(
     config({
-      method: "dpo",
+      method: "sft-star",
       model: join(dir, "model"),
       data,
       out: join(dir, "run"),
@@ -120,7 +120,7 @@ test("truncation is counted and reported at the start of a run", async () => {
     }),
     logger,
   );
-  assert.equal(r.truncation.records, 6); // each group gives two DPO pairs: (x1: y1 ≻ y2), (x2: y2 ≻ y1)
+  assert.equal(r.truncation.records, 6); // SFT*: each group gives the examples (x1, y1) and (x2, y2)
   assert.ok(r.truncation.truncated > 0 && r.truncation.promptTokensCut > 0, JSON.stringify(r.truncation));
   assert.ok(r.truncation.longest <= 24);
   assert.ok(
