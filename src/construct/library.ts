@@ -1,12 +1,13 @@
 // In-process construction for callers such as the demo: SFT examples, IOPO groups, DPO pairs and a held-out
 // eval set from the offline world and a seed, with no files written.
 
-import type { Example, Instruction, IopoGroup, PreferencePair } from "../schema/index.ts";
+import type { Example, GroupMode, Instruction, IopoGroup, PreferencePair } from "../schema/index.ts";
 import { countWeights, DEFAULT_COUNTS } from "./distribution.ts";
+import { groupOne } from "./groups.ts";
 import { OfflineRoles, offlineSeeds } from "./offline/provider.ts";
 import { traceId } from "./pipeline.ts";
 import type { SeedRecord } from "./roles.ts";
-import { groupOne, type StageCtx, traceOne } from "./stages.ts";
+import { type StageCtx, traceOne } from "./stages.ts";
 
 // ---- types ----
 
@@ -16,11 +17,16 @@ export interface DatasetOptions {
   readonly n: number;
   /** Held-out eval instructions: half single-constraint, half multi-constraint. @default 100 */
   readonly evalN?: number;
+  /** Which groups to keep. @default "strict" */
+  readonly groups?: GroupMode;
 }
 
 export interface Dataset {
   readonly sft: Example[];
   readonly groups: IopoGroup[];
+  /** SFT*: (x1, y1) and (x2, y2) of every group. */
+  readonly sftStar: Example[];
+  /** DPO pairs whose rejected answer was written separately for x (never y2). */
   readonly pairs: PreferencePair[];
   /** Instructions from seeds (topics) the training sets never use. */
   readonly eval: Instruction[];
@@ -40,10 +46,17 @@ export function splitSeeds(): { train: SeedRecord[]; heldOut: SeedRecord[] } {
 
 export async function buildOfflineDataset(o: DatasetOptions): Promise<Dataset> {
   const roles = new OfflineRoles({ seed: o.seed });
-  const ctx: StageCtx = { roles, seed: o.seed, counts: DEFAULT_COUNTS, countWeights: countWeights(DEFAULT_COUNTS) };
+  const ctx: StageCtx = {
+    roles,
+    seed: o.seed,
+    counts: DEFAULT_COUNTS,
+    countWeights: countWeights(DEFAULT_COUNTS),
+    mode: o.groups ?? "strict",
+  };
   const { train, heldOut } = splitSeeds();
   const sft: Example[] = [];
   const groups: IopoGroup[] = [];
+  const sftStar: Example[] = [];
   const pairs: PreferencePair[] = [];
   for (let i = 0; i < o.n; i++) {
     const r = await traceOne(train[i % train.length]!, traceId(i), ctx);
@@ -51,6 +64,7 @@ export async function buildOfflineDataset(o: DatasetOptions): Promise<Dataset> {
     sft.push(r.example);
     const g = await groupOne(r.example, ctx);
     if (g.group) groups.push(g.group);
+    sftStar.push(...g.sftStar);
     if (g.pair) pairs.push(g.pair);
   }
   const evalSet: Instruction[] = [];
@@ -63,5 +77,5 @@ export async function buildOfflineDataset(o: DatasetOptions): Promise<Dataset> {
     const r = await traceOne(heldOut[i % heldOut.length]!, `e${String(i).padStart(6, "0")}`, ectx);
     if (r.example) evalSet.push(r.example.instruction);
   }
-  return { sft, groups, pairs, eval: evalSet };
+  return { sft, groups, sftStar, pairs, eval: evalSet };
 }

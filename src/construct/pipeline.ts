@@ -1,16 +1,17 @@
 // The two construction runs over files: `trace` (seeds → instructions.jsonl + funnel.json + rejects.jsonl) and
-// `groups` (instructions.jsonl → groups.jsonl + dpo_pairs.jsonl), resumable through runner.ts.
+// `groups` (instructions.jsonl → groups.jsonl + sft_star.jsonl + dpo_pairs.jsonl), resumable through runner.ts.
 
 import { join } from "node:path";
 import { z } from "zod";
 import { DataError } from "../errors.ts";
 import { readJsonl } from "../io/jsonl.ts";
-import { type Example, ExampleSchema, IopoGroupSchema, PreferencePairSchema } from "../schema/index.ts";
+import { type Example, ExampleSchema, type GroupMode, IopoGroupSchema, PreferencePairSchema } from "../schema/index.ts";
 import { type CountDistribution, countWeights, DEFAULT_COUNTS } from "./distribution.ts";
+import { GROUP_STAGES, groupOne } from "./groups.ts";
 import { offlineSeeds } from "./offline/provider.ts";
 import type { Roles, SeedRecord } from "./roles.ts";
 import { type Funnel, runChunked } from "./runner.ts";
-import { GROUP_STAGES, groupOne, type StageCtx, TRACE_STAGES, traceOne } from "./stages.ts";
+import { type StageCtx, TRACE_STAGES, traceOne } from "./stages.ts";
 
 // ---- types ----
 
@@ -23,6 +24,8 @@ export interface TraceOptions {
   readonly seeds?: readonly SeedRecord[];
   /** Recorded in the run state so a resume with other seeds is refused. */
   readonly seedsPath?: string;
+  /** Identifies a user taxonomy (path and content hash) in the run state, so a resume with another is refused. */
+  readonly taxonomyId?: string;
   readonly counts?: CountDistribution;
   readonly concurrency?: number;
   readonly onProgress?: (done: number, total: number) => void;
@@ -32,6 +35,8 @@ export interface GroupOptions {
   readonly dir: string;
   readonly roles: Roles;
   readonly seed: number;
+  /** Which groups to keep. @default "strict" */
+  readonly mode?: GroupMode;
   readonly concurrency?: number;
   readonly onProgress?: (done: number, total: number) => void;
 }
@@ -44,8 +49,8 @@ const SeedLineSchema = z.object({
   input: z.string().nullable().optional(),
 });
 
-function ctxOf(roles: Roles, seed: number, counts: CountDistribution): StageCtx {
-  return { roles, seed, counts, countWeights: countWeights(counts) };
+function ctxOf(roles: Roles, seed: number, counts: CountDistribution, mode?: GroupMode): StageCtx {
+  return { roles, seed, counts, countWeights: countWeights(counts), mode };
 }
 
 // ---- exports ----
@@ -72,7 +77,15 @@ export async function constructTrace(o: TraceOptions): Promise<Funnel> {
   return runChunked({
     dir: o.dir,
     name: "trace",
-    config: { command: "trace", origin: o.roles.origin, seed: o.seed, n: o.n, seeds: o.seedsPath ?? "offline", counts },
+    config: {
+      command: "trace",
+      origin: o.roles.origin,
+      seed: o.seed,
+      n: o.n,
+      seeds: o.seedsPath ?? "offline",
+      counts,
+      ...(o.taxonomyId && { taxonomy: o.taxonomyId }),
+    },
     total: o.n,
     outputs: ["instructions"],
     rejectsFile: "rejects.jsonl",
@@ -98,13 +111,14 @@ export async function constructGroups(o: GroupOptions): Promise<Funnel> {
     hint: "run `iopo construct trace --run <dir>` first",
   }))
     examples.push(value);
-  const ctx = ctxOf(o.roles, o.seed, DEFAULT_COUNTS);
+  const mode = o.mode ?? "strict";
+  const ctx = ctxOf(o.roles, o.seed, DEFAULT_COUNTS, mode);
   return runChunked({
     dir: o.dir,
     name: "groups",
-    config: { command: "groups", origin: o.roles.origin, seed: o.seed, examples: examples.length },
+    config: { command: "groups", origin: o.roles.origin, seed: o.seed, examples: examples.length, groups: mode },
     total: examples.length,
-    outputs: ["groups", "dpo_pairs"],
+    outputs: ["groups", "sft_star", "dpo_pairs"],
     rejectsFile: "groups_rejects.jsonl",
     funnelFile: "groups_funnel.json",
     stages: GROUP_STAGES,
@@ -115,10 +129,12 @@ export async function constructGroups(o: GroupOptions): Promise<Funnel> {
       return {
         out: {
           groups: r.group ? [IopoGroupSchema.parse(r.group)] : [],
+          sft_star: r.sftStar.map((e) => ExampleSchema.parse(e)),
           dpo_pairs: r.pair ? [PreferencePairSchema.parse(r.pair)] : [],
         },
         rejects: r.rejects,
         trail: r.trail,
+        counts: r.counts,
       };
     },
   });

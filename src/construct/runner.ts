@@ -18,10 +18,17 @@ export interface StageCount {
   dropped: Record<string, number>;
 }
 
+/** Nested counters (e.g. `{relations: {add: {candidates: 3}}}`), summed over items. */
+export interface Counts {
+  [key: string]: number | Counts;
+}
+
 export interface Funnel {
   records_in: number;
   records_out: Record<string, number>;
   stages: Record<string, StageCount>;
+  /** Further counters a run reports (groups: candidates per operation and relation, the op balance). */
+  counts?: Counts;
 }
 
 export interface ItemOutput {
@@ -29,6 +36,8 @@ export interface ItemOutput {
   readonly out: Record<string, unknown[]>;
   readonly rejects: Reject[];
   readonly trail: Trail[];
+  /** Counters to add into the funnel's `counts`. */
+  readonly counts?: Counts;
 }
 
 export interface RunSpec {
@@ -75,6 +84,13 @@ function account(funnel: Funnel, trail: readonly Trail[]): void {
     if (t.outcome === "drop") s.dropped[t.code ?? "unknown"] = (s.dropped[t.code ?? "unknown"] ?? 0) + 1;
     else s.out++;
     if (t.outcome === "fixed") s.fixed++;
+  }
+}
+
+function addCounts(into: Counts, from: Counts): void {
+  for (const [k, v] of Object.entries(from)) {
+    if (typeof v === "number") into[k] = ((into[k] as number | undefined) ?? 0) + v;
+    else addCounts((into[k] ??= {}) as Counts, v);
   }
 }
 
@@ -164,6 +180,7 @@ export async function runChunked(spec: RunSpec): Promise<Funnel> {
     for (const r of results) {
       state.funnel.records_in++;
       account(state.funnel, r.trail);
+      if (r.counts) addCounts((state.funnel.counts ??= {}), r.counts);
       for (const o of spec.outputs)
         for (const rec of r.out[o] ?? []) {
           lines[`${o}.jsonl`]!.push(JSON.stringify(rec));

@@ -2,3 +2,4 @@
 export * from "./instruction.ts";
 export * from "./records.ts";
 export * from "./taxonomy.ts";
+export * from "./taxonomy-file.ts";

@@ -51,6 +51,19 @@ export const PreferencePairSchema = z.object({
 });
 export type PreferencePair = z.infer<typeof PreferencePairSchema>;
 
+/** The four relations of a group, each "this response follows this instruction" (true) or not. */
+export const RelationsSchema = z.object({
+  y1_x1: z.boolean(),
+  y1_x2: z.boolean(),
+  y2_x2: z.boolean(),
+  y2_x1: z.boolean(),
+});
+export type Relations = z.infer<typeof RelationsSchema>;
+
+/** Which groups construction keeps: "strict" needs y1 ⊨ x1, y1 ⊭ x2, y2 ⊨ x2 and y2 ⊭ x1; "loose" not the last. */
+export const GROUP_MODES = ["strict", "loose"] as const;
+export type GroupMode = (typeof GROUP_MODES)[number];
+
 /**
  * An IOPO group: y1 follows x1, y2 follows x2, y1 does not follow x2. x2 has the same description and input
  * as x1 with its constraints rewritten by `op`.
@@ -65,6 +78,8 @@ export const IopoGroupSchema = z.object({
   changed: ChangeSchema.optional(),
   /** Whether y2 also fails x1 (the paper's groups usually have it; recorded, not required). */
   y2_fails_x1: z.boolean().optional(),
+  /** The four relations as construction checked them. */
+  relations: RelationsSchema.optional(),
   lineage: LineageSchema.optional(),
 });
 export type IopoGroup = z.infer<typeof IopoGroupSchema>;

@@ -48,7 +48,10 @@ function reply(req: SeenRequest): string {
       changed_x1: [0],
       changed_x2: [0],
     });
-  if (p.startsWith("Write a plausible response")) return "Bees exist.";
+  if (p.startsWith("Quality check (")) return JSON.stringify({ ok: true, problems: [] });
+  if (p.startsWith("Check a training group"))
+    return JSON.stringify({ x1_y1: true, x1_y2: true, x2_y1: false, x2_y2: true, y2_better_for_x2: true });
+  if (p.startsWith("Below are an instruction")) return "Bees exist.";
   if (p.includes("Use no more than 2 words")) return "Bees rock!";
   return p.includes("ants") ? "Ants are great!" : "Bees are so lovely!";
 }
@@ -95,7 +98,7 @@ test("LLM path: stages build the right records; bad replies are retried, then dr
   const expands = server.requests.filter((r) => r.prompt.includes("Add exactly"));
   assert.ok(expands.some((r) => r.attempt === 2));
 
-  const g = await constructGroups({ dir, roles: roles(), seed: 0 });
+  const g = await constructGroups({ dir, roles: roles(), seed: 0, mode: "loose" });
   assert.equal(g.records_out.groups, 1);
   const group = IopoGroupSchema.parse(JSON.parse(readFileSync(join(dir, "groups.jsonl"), "utf8")));
   assert.equal(group.y2, "Bees rock!");

@@ -6,7 +6,14 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { checkResponse } from "../../src/checks/rules/index.ts";
 import { countWeights } from "../../src/construct/distribution.ts";
-import { buildOfflineDataset, constructGroups, constructTrace, OfflineRoles } from "../../src/construct/index.ts";
+import {
+  buildOfflineDataset,
+  constructGroups,
+  constructTrace,
+  OfflineRoles,
+  QC_STAGES,
+  staticProblems,
+} from "../../src/construct/index.ts";
 import { IopoGroupSchema } from "../../src/schema/index.ts";
 import { runCli } from "../helpers/cli.ts";
 import { ROOT } from "../helpers/paths.ts";
@@ -27,47 +34,114 @@ test("count distribution: 1–15 with mean 4.4", () => {
   assert.ok(Math.abs(mean - 4.4) < 1e-6, String(mean));
 });
 
-test("offline trace + groups: every group verifies by the checkers, ops in roughly equal shares", async () => {
+const jsonl = (dir: string, f: string) =>
+  read(dir, f)
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+
+test("offline trace + strict groups: the four relations hold by the checkers; SFT* and separate DPO answers", async () => {
   const dir = tmp();
   const { f, g } = await offlineRun(dir, 300);
   assert.equal(f.records_in, 300);
-  const examples = read(dir, "instructions.jsonl")
-    .trim()
-    .split("\n")
-    .map((l) => JSON.parse(l));
+  const examples = jsonl(dir, "instructions.jsonl");
   assert.equal(examples.length, f.records_out.instructions);
   for (const e of examples) assert.equal(checkResponse(e.instruction, e.response).all_ok, true);
-  const groups = read(dir, "groups.jsonl")
-    .trim()
-    .split("\n")
-    .map((l) => IopoGroupSchema.parse(JSON.parse(l)));
+  const groups = jsonl(dir, "groups.jsonl").map((l) => IopoGroupSchema.parse(l));
   assert.ok(groups.length > examples.length * 0.8, `${groups.length} groups of ${examples.length}`);
   const ops: Record<string, number> = {};
   for (const gr of groups) {
-    assert.equal(checkResponse(gr.x1, gr.y1).all_ok, true, "y1 ⊨ x1");
-    assert.equal(checkResponse(gr.x2, gr.y2).all_ok, true, "y2 ⊨ x2");
-    assert.equal(checkResponse(gr.x2, gr.y1).all_ok, false, "y1 ⊭ x2");
-    assert.equal(checkResponse(gr.x1, gr.y2).all_ok === false, gr.y2_fails_x1);
+    const rel = {
+      y1_x1: checkResponse(gr.x1, gr.y1).all_ok === true,
+      y1_x2: checkResponse(gr.x2, gr.y1).all_ok === true,
+      y2_x2: checkResponse(gr.x2, gr.y2).all_ok === true,
+      y2_x1: checkResponse(gr.x1, gr.y2).all_ok === true,
+    };
+    assert.deepEqual(rel, { y1_x1: true, y1_x2: false, y2_x2: true, y2_x1: false }, gr.id);
+    assert.deepEqual(gr.relations, rel);
+    assert.equal(gr.y2_fails_x1, true);
     assert.equal(gr.x2.description, gr.x1.description);
     assert.equal(gr.x2.input, gr.x1.input);
     ops[gr.op!] = (ops[gr.op!] ?? 0) + 1;
   }
-  for (const op of ["add", "delete", "revise"]) assert.ok((ops[op] ?? 0) / groups.length > 0.25, JSON.stringify(ops));
-  const pairs = read(dir, "dpo_pairs.jsonl")
-    .trim()
-    .split("\n")
-    .map((l) => JSON.parse(l));
-  for (const p of pairs) assert.equal(checkResponse(p.instruction, p.rejected).all_ok, false);
-  assert.ok(pairs.length > 0 && g.records_in === examples.length);
-  // Funnel: every stage's in = out + drops; rejects.jsonl lists every drop.
-  const funnel = JSON.parse(read(dir, "funnel.json"));
-  let drops = 0;
-  for (const s of Object.values(funnel.stages) as { in: number; out: number; dropped: Record<string, number> }[]) {
-    const d = Object.values(s.dropped).reduce((a, b) => a + b, 0);
-    assert.equal(s.in, s.out + d);
-    drops += d;
+  // ADD keeps all of x1, so y2 ⊨ x2 ⊇ x1: no strict ADD group can exist; DELETE and REVISE share the groups.
+  assert.equal(ops.add, undefined, JSON.stringify(ops));
+  for (const op of ["delete", "revise"]) assert.ok((ops[op] ?? 0) / groups.length > 0.35, JSON.stringify(ops));
+  const funnel = JSON.parse(read(dir, "groups_funnel.json"));
+  const rel = funnel.counts.relations;
+  assert.ok(rel.add.candidates > 0 && rel.add.all_four === undefined && rel.add.kept === undefined);
+  for (const op of ["add", "delete", "revise"]) {
+    assert.ok(rel[op].y2_x2 <= rel[op].responded && rel[op].responded <= rel[op].candidates);
+    assert.ok((rel[op].kept ?? 0) <= (rel[op].all_four ?? 0));
   }
-  assert.equal(read(dir, "rejects.jsonl").trim().split("\n").filter(Boolean).length, drops);
+  assert.deepEqual(funnel.counts.kept_by_op, ops);
+  // SFT*: (x1, y1) and (x2, y2) of every group, each following its instruction.
+  const star = jsonl(dir, "sft_star.jsonl");
+  assert.equal(star.length, 2 * groups.length);
+  for (const e of star) assert.equal(checkResponse(e.instruction, e.response).all_ok, true);
+  // DPO: the rejected answer is written for x1 on its own, never a group's y2, and fails x1.
+  const y2 = new Map(groups.map((gr) => [gr.x1.id, gr.y2]));
+  const pairs = jsonl(dir, "dpo_pairs.jsonl");
+  assert.ok(pairs.length > examples.length * 0.8 && g.records_in === examples.length);
+  for (const p of pairs) {
+    assert.equal(checkResponse(p.instruction, p.rejected).all_ok, false);
+    assert.notEqual(p.rejected, y2.get(p.instruction.id));
+  }
+  // Funnel: every stage's in = out + drops; rejects.jsonl lists every drop.
+  for (const [fun, rej] of [
+    ["funnel.json", "rejects.jsonl"],
+    ["groups_funnel.json", "groups_rejects.jsonl"],
+  ] as const) {
+    const stages = JSON.parse(read(dir, fun)).stages;
+    let drops = 0;
+    for (const s of Object.values(stages) as { in: number; out: number; dropped: Record<string, number> }[]) {
+      const d = Object.values(s.dropped).reduce((a, b) => a + b, 0);
+      assert.equal(s.in, s.out + d);
+      drops += d;
+    }
+    assert.equal(jsonl(dir, rej).length, drops, rej);
+  }
+});
+
+test("offline quality stages: each injected fault is repaired or dropped with its own reason", async () => {
+  const dir = tmp();
+  const f = await constructTrace({
+    dir,
+    roles: new OfflineRoles({ seed: 3, faultRate: 0.5 }),
+    seed: 3,
+    n: 300,
+    concurrency: 4,
+  });
+  const st = f.stages;
+  assert.ok(st.completeness!.fixed > 5, "vague constraints removed");
+  assert.ok((st.completeness!.dropped.incomplete ?? 0) > 5, "missing inputs dropped");
+  assert.ok(st.redundancy!.fixed > 5, "repeats removed");
+  assert.ok(st.contradiction!.fixed > 5, "contradictions repaired");
+  const rejects = jsonl(dir, "rejects.jsonl");
+  const incomplete = rejects.filter((r) => r.code === "incomplete");
+  assert.ok(incomplete.every((r) => r.stage === "completeness" && /input/.test(r.reason)));
+  // What passed holds no vague constraint, no repeat and no contradiction.
+  for (const e of jsonl(dir, "instructions.jsonl")) {
+    for (const aspect of QC_STAGES) assert.deepEqual(staticProblems(aspect, e.instruction), [], aspect);
+    assert.ok(e.instruction.constraints.every((c: { check?: unknown }) => c.check));
+  }
+});
+
+test("loose groups keep today's rule: ADD groups appear, and y2 may still follow x1", async () => {
+  const dir = tmp();
+  await constructTrace({ dir, roles: new OfflineRoles({ seed: 5 }), seed: 5, n: 200, concurrency: 4 });
+  await constructGroups({ dir, roles: new OfflineRoles({ seed: 5 }), seed: 5, mode: "loose" });
+  const groups = jsonl(dir, "groups.jsonl").map((l) => IopoGroupSchema.parse(l));
+  const ops: Record<string, number> = {};
+  for (const gr of groups) {
+    assert.equal(checkResponse(gr.x2, gr.y2).all_ok, true);
+    assert.equal(checkResponse(gr.x2, gr.y1).all_ok, false);
+    assert.equal(checkResponse(gr.x1, gr.y2).all_ok === true, gr.relations!.y2_x1);
+    ops[gr.op!] = (ops[gr.op!] ?? 0) + 1;
+  }
+  for (const op of ["add", "delete", "revise"]) assert.ok((ops[op] ?? 0) / groups.length > 0.25, JSON.stringify(ops));
+  assert.ok(groups.some((gr) => gr.op === "add" && gr.relations!.y2_x1));
 });
 
 test("offline output is byte-for-byte reproducible for a seed, and differs for another", async () => {
@@ -75,7 +149,16 @@ test("offline output is byte-for-byte reproducible for a seed, and differs for a
   await offlineRun(a, 120, 11);
   await offlineRun(b, 120, 11);
   await offlineRun(c, 120, 12);
-  for (const f of ["instructions.jsonl", "groups.jsonl", "dpo_pairs.jsonl", "funnel.json", "rejects.jsonl"])
+  for (const f of [
+    "instructions.jsonl",
+    "groups.jsonl",
+    "sft_star.jsonl",
+    "dpo_pairs.jsonl",
+    "funnel.json",
+    "groups_funnel.json",
+    "rejects.jsonl",
+    "groups_rejects.jsonl",
+  ])
     assert.equal(read(a, f), read(b, f), f);
   assert.notEqual(read(a, "instructions.jsonl"), read(c, "instructions.jsonl"));
 });
@@ -171,6 +254,7 @@ test("iopo check prints per-constraint verdicts as JSON", async () => {
 test("library: an in-process dataset with a held-out eval set", async () => {
   const d = await buildOfflineDataset({ seed: 2, n: 60, evalN: 20 });
   assert.ok(d.sft.length > 50 && d.groups.length > 40 && d.pairs.length > 40);
+  assert.equal(d.sftStar.length, 2 * d.groups.length);
   assert.equal(d.eval.length, 20);
   assert.ok(d.eval.slice(0, 10).every((x) => x.constraints.length === 1));
   assert.ok(d.eval.slice(10).every((x) => x.constraints.length >= 2));

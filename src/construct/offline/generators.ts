@@ -34,6 +34,8 @@ export interface GenContext {
   readonly topic: Topic;
   /** Words to prefer when forbidding (e.g. the words of a response that should stop complying). */
   readonly prefer?: readonly string[];
+  /** The forms to draw from (a user taxonomy's); all when absent. */
+  readonly kinds?: readonly RuleKind[];
 }
 
 // ---- helpers ----
@@ -141,6 +143,8 @@ const WEIGHTS: Record<RuleKind, number> = {
   zh_line: 2,
 };
 const WEIGHT_LIST = RULE_KINDS.map((k) => WEIGHTS[k]);
+/** Weights of a restricted list of forms, computed once per list. */
+const KIND_WEIGHTS = new WeakMap<readonly RuleKind[], number[]>();
 
 // ---- exports ----
 
@@ -201,7 +205,13 @@ export function describeSpec(s: RuleSpec): string {
 }
 
 export function generateSpec(rng: Rng, ctx: GenContext, kind?: RuleKind): RuleSpec {
-  const k = kind ?? RULE_KINDS[rng.weighted(WEIGHT_LIST)]!;
+  let k = kind;
+  if (k === undefined && ctx.kinds) {
+    let w = KIND_WEIGHTS.get(ctx.kinds);
+    if (!w) KIND_WEIGHTS.set(ctx.kinds, (w = ctx.kinds.map((x) => WEIGHTS[x])));
+    k = ctx.kinds[rng.weighted(w)]!;
+  }
+  k ??= RULE_KINDS[rng.weighted(WEIGHT_LIST)]!;
   return GENERATE[k](rng, ctx);
 }
 

@@ -1,10 +1,31 @@
-// The offline world as a construction provider: plays expander, structurer, responder, judge (rule checkers)
-// and rewriter with seeded generators — no network, byte-for-byte reproducible for a given seed.
+// The offline world as a construction provider: plays expander, structurer, quality judge and repairer (by
+// rule), responder, judge (rule checkers), rewriter, group checker and worse-answer writer with seeded
+// generators — no network, byte-for-byte reproducible for a given seed. Taxonomy roles: offline/taxonomy.ts.
 
-import { checkResponse, checkRule, findConflicts, parseRuleSpec, type RuleSpec } from "../../checks/rules/index.ts";
+import {
+  checkResponse,
+  checkRule,
+  findConflicts,
+  KIND_DIMENSION,
+  parseRuleSpec,
+  RULE_KINDS,
+  type RuleKind,
+  type RuleSpec,
+} from "../../checks/rules/index.ts";
+import { ConfigError } from "../../errors.ts";
 import { parseTracePrompt, renderTracePrompt, renumber } from "../../io/layout.ts";
-import type { Constraint, Instruction, RewriteOp } from "../../schema/index.ts";
-import { drop, ok, type Rewrite, type Roles, type SeedRecord, type StageResult } from "../roles.ts";
+import type { Constraint, Instruction, Relations, RewriteOp, Taxonomy } from "../../schema/index.ts";
+import { contradictions, keepOnly } from "../quality.ts";
+import {
+  drop,
+  ok,
+  type QcAspect,
+  type RationalityVerdict,
+  type Rewrite,
+  type Roles,
+  type SeedRecord,
+  type StageResult,
+} from "../roles.ts";
 import { describeSpec, generateSpec, sampleSpecs, toConstraint } from "./generators.ts";
 import { plan, respond } from "./responder.ts";
 import { Rng } from "./rng.ts";
@@ -20,6 +41,8 @@ export interface OfflineOptions {
   readonly faultRate?: number;
   /** Share of responses with a deliberate slip (last line dropped), for the judge to catch. @default 0.04 */
   readonly slipRate?: number;
+  /** A user taxonomy: only forms of its dimensions are drawn. @default the built-in one (all forms) */
+  readonly taxonomy?: Taxonomy;
 }
 
 // ---- helpers ----
@@ -62,6 +85,25 @@ function feasible(specs: RuleSpec[], topic: Topic, rng: Rng): RuleSpec[] {
   return specs;
 }
 
+/** Constraints a writer adds without saying anything checkable: the completeness stage's offline faults. */
+const VAGUE = ["Make it good.", "Follow the usual rules.", "Be as helpful as you can.", "Keep it appropriate."];
+
+/** A task that speaks of "the following …" needs its input. */
+const NEEDS_INPUT = /\bthe following\b/i;
+
+/** The forms a taxonomy allows: those whose dimension it has; a ConfigError when none. */
+function kindsFor(t: Taxonomy | undefined): readonly RuleKind[] | undefined {
+  if (!t || t.builtin) return undefined;
+  const kinds = RULE_KINDS.filter((k) => t.findBuiltin(KIND_DIMENSION[k]) !== undefined);
+  if (kinds.length === 0)
+    throw new ConfigError("the offline world has no constraint form for any dimension of this taxonomy", {
+      expected: `one of: ${[...new Set(Object.values(KIND_DIMENSION))].join(", ")}`,
+      got: t.dimensions.map((d) => d.name).join(", "),
+      hint: "add one of those dimensions to the taxonomy file, or use an LLM endpoint (--base-url)",
+    });
+  return kinds;
+}
+
 function answerKey(x: Instruction): string {
   return `${x.description}\u0000${x.constraints.map((c) => c.text).join("\u0000")}\u0000${x.input}`;
 }
@@ -78,6 +120,7 @@ export class OfflineRoles implements Roles {
   private readonly seed: number;
   private readonly faultRate: number;
   private readonly slipRate: number;
+  private readonly kinds: readonly RuleKind[] | undefined;
   /** Answers already written while rewriting, by instruction content; taken (and removed) by respond. */
   private readonly answers = new Map<string, string>();
 
@@ -85,6 +128,7 @@ export class OfflineRoles implements Roles {
     this.seed = options.seed;
     this.faultRate = options.faultRate ?? 0.04;
     this.slipRate = options.slipRate ?? 0.04;
+    this.kinds = kindsFor(options.taxonomy);
   }
 
   private topic(x: Instruction): Topic {
@@ -94,14 +138,28 @@ export class OfflineRoles implements Roles {
   async expand(seed: SeedRecord, target: number, key: string): Promise<StageResult<string>> {
     const rng = Rng.for(this.seed, `expand:${key}`);
     const topic = topicOf(seed);
-    let specs = feasible(sampleSpecs(rng, { topic }, target), topic, rng);
-    if (rng.chance(this.faultRate) && specs.length > 0) {
-      // A deliberate fault for the control stage: a repeated constraint or a contradicting one.
-      const extra: RuleSpec = rng.chance(0.5) ? specs[0]! : generateSpec(rng, { topic });
-      specs = [...specs, extra];
-    }
+    const gen = { topic, kinds: this.kinds };
+    let specs = feasible(sampleSpecs(rng, gen, target), topic, rng);
     if (specs.length === 0) return drop("expand_failed", "no constraint could be drawn");
-    return ok(renderTracePrompt({ description: seed.text, constraints: numbered(specs, true), input: seed.input }));
+    let input = seed.input;
+    let vague: string | undefined;
+    if (rng.chance(this.faultRate)) {
+      // A deliberate fault for the quality stages: a repeat (redundancy), a contradicting constraint
+      // (contradiction), a vague constraint or a missing input (completeness).
+      const fault = rng.int(0, 3);
+      if (fault === 0) specs = [...specs, specs[0]!];
+      else if (fault === 1) {
+        let extra = generateSpec(rng, gen);
+        for (let t = 0; t < 8 && findConflicts([...specs, extra], { reserved: RESERVED }).length === 0; t++)
+          extra = generateSpec(rng, gen);
+        specs = [...specs, extra];
+      } else if (fault === 3 && input !== null) input = null;
+      else vague = rng.pick(VAGUE);
+    }
+    const cs = numbered(specs, true);
+    const texts = vague ? renumber([...cs.map((c) => c.text), vague]) : cs.map((c) => c.text);
+    const constraints = texts.map((text) => ({ text }));
+    return ok(renderTracePrompt({ description: seed.text, constraints, input }));
   }
 
   async structure(flat: string, id: string, _seed: SeedRecord): Promise<StageResult<Instruction>> {
@@ -135,7 +193,13 @@ export class OfflineRoles implements Roles {
     return ok(scores.map((s) => (s ? 10 : 0)));
   }
 
-  async rewrite(x1: Instruction, y1: string, op: RewriteOp, key: string): Promise<StageResult<Rewrite>> {
+  async rewrite(
+    x1: Instruction,
+    y1: string,
+    op: RewriteOp,
+    key: string,
+    breakX1 = false,
+  ): Promise<StageResult<Rewrite>> {
     const specs = specsOf(x1);
     if (!specs) return drop("rewrite_failed", "offline rewriter needs rule checks");
     const rng = Rng.for(this.seed, `rewrite:${key}`);
@@ -143,7 +207,11 @@ export class OfflineRoles implements Roles {
     const prefer = (y1.toLowerCase().match(/[a-z]{3,}/g) ?? []).filter((w) => !RESERVED.has(w));
     for (let tries = 0; tries < 24; tries++) {
       const at = rng.int(0, specs.length - 1);
-      const fresh = generateSpec(rng, { topic, prefer }, op === "revise" ? specs[at]!.kind : undefined);
+      const fresh = generateSpec(
+        rng,
+        { topic, prefer, kinds: this.kinds },
+        op === "revise" ? specs[at]!.kind : undefined,
+      );
       // Cheap test first: unchanged constraints still hold for y1, so the new one must fail it.
       if (checkRule(y1, fresh).ok) continue;
       let next: RuleSpec[];
@@ -167,24 +235,73 @@ export class OfflineRoles implements Roles {
       // Conflicts were just checked. The responder's own check stays on: on a (rare) miss, another try.
       const probe = respond(next, topic, Rng.for(this.seed, `probe:${key}`), { conflictFree: true });
       if (!probe.ok) continue;
+      // Asked for y2 ⊭ x1: the answer to x2 meets every kept constraint, so one removed or revised constraint
+      // of x1 must fail it. (ADD keeps all of x1: it can never, so it is not held to this.)
+      if (breakX1 && op !== "add" && changed.x1.every((i) => checkRule(probe.text, specs[i]!).ok)) continue;
       const x2: Instruction = { ...x1, id: `${x1.id}~${op}`, constraints: numbered(next, false) };
       // The probe is a valid answer to x2: the responder role hands it out for x2 instead of writing another.
       this.answers.set(answerKey(x2), probe.text);
       return ok({ x2, changed });
     }
-    return drop("rewrite_failed", `no ${op} rewrite that y1 violates within 24 tries`);
+    const what = breakX1 && op !== "add" ? "that y1 violates and whose answer violates x1" : "that y1 violates";
+    return drop("rewrite_failed", `no ${op} rewrite ${what} within 24 tries`);
+  }
+
+  async qc(aspect: QcAspect, x: Instruction): Promise<StageResult<string[]>> {
+    // The shared static rules already ran; the offline world adds what only it can tell by rule.
+    if (aspect !== "completeness") return ok([]);
+    const out: string[] = [];
+    if (NEEDS_INPUT.test(x.description) && x.input === null)
+      out.push("the task refers to an input text, but none is given");
+    x.constraints.forEach((c, i) => {
+      if (!c.check) out.push(`constraint ${i + 1} is vague: it names nothing that could be checked`);
+    });
+    return ok(out);
+  }
+
+  async repair(aspect: QcAspect, x: Instruction): Promise<StageResult<Instruction>> {
+    if (aspect === "completeness") {
+      if (x.description.trim() === "" || (NEEDS_INPUT.test(x.description) && x.input === null))
+        return drop("incomplete", "the offline world cannot write a missing task or input");
+      const keep = x.constraints.flatMap((c, i) => (c.check ? [i] : []));
+      if (keep.length === 0) return drop("incomplete", "no checkable constraint is left");
+      return ok(keepOnly(x, keep));
+    }
+    // Redundancy: the stage removes repeats itself. Contradiction: drop the later constraint of each
+    // contradicting pair until none is left (at most three).
+    let y = x;
+    for (let t = 0; t < 3 && aspect === "contradiction"; t++) {
+      const c = contradictions(y)[0];
+      if (!c) break;
+      const j = c.j;
+      y = keepOnly(
+        y,
+        y.constraints.flatMap((_, i) => (i === j ? [] : [i])),
+      );
+    }
+    return y.constraints.length > 0
+      ? ok(y)
+      : drop(aspect === "contradiction" ? "contradictory" : "redundant", "no constraint is left");
+  }
+
+  async rationality(_g: unknown, known: Relations): Promise<StageResult<RationalityVerdict>> {
+    // By rule: the checkers' relations are the offline judge's; y2 follows x2 better than y1 exactly when it
+    // meets all of x2 and y1 does not.
+    return ok({ relations: known, y2_better_for_x2: known.y2_x2 && !known.y1_x2 });
   }
 
   async worsen(x: Instruction, y: string, key: string): Promise<StageResult<string>> {
     const specs = specsOf(x);
     if (!specs) return drop("no_worse_response", "offline worsen needs rule checks");
     const rng = Rng.for(this.seed, `worsen:${key}`);
+    const topic = this.topic(x);
     for (let tries = 0; tries < 8; tries++) {
-      // Answer a neighbour instruction: one constraint revised; keep it if it now fails x.
-      const at = rng.int(0, specs.length - 1);
-      const next = specs.map((s, i) => (i === at ? generateSpec(rng, { topic: this.topic(x) }, s.kind) : s));
+      // The responder answers a neighbour of x: one or two of its constraints revised (same form, other
+      // parameters); kept when the answer now fails x.
+      const at = new Set(rng.sample([...specs.keys()], rng.int(1, Math.min(2, specs.length))));
+      const next = specs.map((s, i) => (at.has(i) ? generateSpec(rng, { topic }, s.kind) : s));
       // Checked against x right here; whether it fits `next` does not matter.
-      const r = respond(next, this.topic(x), rng, { verify: false });
+      const r = respond(next, topic, rng, { verify: false });
       if (r.ok && r.text !== y && checkResponse(x, r.text).all_ok === false) return ok(r.text);
     }
     return drop("no_worse_response", "no neighbour response violated x within 8 tries");
