@@ -1,6 +1,7 @@
 // `iopo stats <file>`: counts and distributions of a data file (TRACE, groups, SFT, pairs, …), as a table or JSON.
 
 import type { Command } from "commander";
+import { readTaxonomy } from "../construct/index.ts";
 import { detectFormat, FORMAT_NAMES, getFormat, type Skipped } from "../io/index.ts";
 import { formatStats, StatsAccumulator } from "../report/index.ts";
 import { reportSkipped, SKIP_HINT } from "./util.ts";
@@ -13,11 +14,12 @@ export function registerStats(program: Command): void {
     .option("--from <format>", `the file's format (${FORMAT_NAMES.join(", ")}); guessed when omitted`)
     .option("--json", "print one JSON object instead of a table")
     .option("--skip-invalid", "skip invalid lines (reported) instead of stopping")
+    .option("--taxonomy <file.json>", "count by this taxonomy's dimensions instead of the built-in 26")
     .addHelpText("after", "\nExample:\n  iopo stats trace_eval.jsonl --json")
-    .action(async (file: string, opts: { from?: string; json?: boolean; skipInvalid?: boolean }) => {
+    .action(async (file: string, opts: { from?: string; json?: boolean; skipInvalid?: boolean; taxonomy?: string }) => {
       const format = getFormat(opts.from ?? (await detectFormat(file)));
       const skipped: Skipped[] = [];
-      const acc = new StatsAccumulator();
+      const acc = new StatsAccumulator(opts.taxonomy ? (await readTaxonomy(opts.taxonomy)).taxonomy : undefined);
       for await (const item of format.read(file, { skipInvalid: opts.skipInvalid, skipped, hint: SKIP_HINT }))
         acc.addItem(item);
       const stats = acc.result();

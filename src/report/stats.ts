@@ -1,8 +1,9 @@
-// Statistics of a data file: items, constraints, distribution by count, taxonomy dimension and category,
-// inputs and languages; for IOPO groups also the rewrite operations. Pure accumulation; printing is separate.
+// Statistics of a data file: items, constraints, distribution by count, taxonomy dimension and category (the
+// built-in taxonomy or a user's), inputs and languages; for IOPO groups also the rewrite operations and the four
+// relations. Pure accumulation; printing is separate.
 
 import type { Item } from "../io/index.ts";
-import { CATEGORIES, DIMENSIONS, dimension, type Instruction, type RewriteOp } from "../schema/index.ts";
+import { type Instruction, type RewriteOp, Taxonomy } from "../schema/index.ts";
 
 // ---- types ----
 
@@ -28,6 +29,10 @@ export interface Stats {
   by_op?: Record<string, number>;
   /** IOPO groups only: groups whose y2 also fails x1. */
   y2_fails_x1?: number;
+  /** IOPO groups only: groups whose recorded relations are all four (y1⊨x1, y1⊭x2, y2⊨x2, y2⊭x1). */
+  strict_groups?: number;
+  /** The taxonomy's dimension → category (for printing). */
+  dimension_categories: Record<string, string>;
 }
 
 // ---- accumulation ----
@@ -37,19 +42,27 @@ function bump(map: Record<string, number>, key: string, by = 1): void {
 }
 
 export class StatsAccumulator {
-  private readonly s: Stats = {
-    items: 0,
-    instructions: 0,
-    constraints: 0,
-    mean_constraints: 0,
-    by_count: {},
-    by_dimension: Object.fromEntries(DIMENSIONS.map((d) => [d.name, 0])),
-    by_category: Object.fromEntries(CATEGORIES.map((c) => [c, 0])),
-    unknown_labels: {},
-    with_input: 0,
-    with_input_share: 0,
-    languages: {},
-  };
+  private readonly s: Stats;
+  private readonly taxonomy: Taxonomy;
+
+  /** Counts by the dimensions of `taxonomy` (the built-in 26 when omitted); other labels count as "unknown". */
+  constructor(taxonomy: Taxonomy = Taxonomy.builtin()) {
+    this.taxonomy = taxonomy;
+    this.s = {
+      items: 0,
+      instructions: 0,
+      constraints: 0,
+      mean_constraints: 0,
+      by_count: {},
+      by_dimension: Object.fromEntries(taxonomy.dimensions.map((d) => [d.name, 0])),
+      by_category: Object.fromEntries(taxonomy.categories.map((c) => [c, 0])),
+      unknown_labels: {},
+      with_input: 0,
+      with_input_share: 0,
+      languages: {},
+      dimension_categories: Object.fromEntries(taxonomy.dimensions.map((d) => [d.name, d.category])),
+    };
+  }
 
   addInstruction(instruction: Instruction): void {
     const s = this.s;
@@ -59,17 +72,10 @@ export class StatsAccumulator {
     if (instruction.input !== null) s.with_input++;
     bump(s.languages, instruction.lang ?? "unknown");
     for (const c of instruction.constraints) {
-      if (c.type) {
-        bump(s.by_dimension, c.type);
-        bump(s.by_category, dimension(c.type).category);
-      } else if (c.label !== undefined) {
-        bump(s.by_dimension, "unknown");
-        bump(s.by_category, "unknown");
-        bump(s.unknown_labels, c.label);
-      } else {
-        bump(s.by_dimension, "untyped");
-        bump(s.by_category, "untyped");
-      }
+      const dim = this.taxonomy.classify(c);
+      bump(s.by_dimension, dim);
+      bump(s.by_category, this.taxonomy.categoryOf(dim) ?? dim);
+      if (dim === "unknown") bump(s.unknown_labels, c.label ?? c.type ?? "");
     }
   }
 
@@ -90,6 +96,9 @@ export class StatsAccumulator {
         this.s.by_op ??= {};
         bump(this.s.by_op, (g.op ?? "unknown") satisfies RewriteOp | "unknown");
         this.s.y2_fails_x1 = (this.s.y2_fails_x1 ?? 0) + (g.y2_fails_x1 ? 1 : 0);
+        const r = g.relations;
+        const strict = r !== undefined && r.y1_x1 && !r.y1_x2 && r.y2_x2 && !r.y2_x1;
+        this.s.strict_groups = (this.s.strict_groups ?? 0) + (strict ? 1 : 0);
       }
     }
   }
@@ -132,6 +141,7 @@ export function formatStats(s: Stats, title: string): string {
         .join(", "),
     );
   if (s.y2_fails_x1 !== undefined) line("groups where y2 also fails x1", String(s.y2_fails_x1));
+  if (s.strict_groups !== undefined) line("groups recorded with all four relations (strict)", String(s.strict_groups));
   rows.push("", "  by constraint count");
   for (const [k, v] of Object.entries(s.by_count))
     line(`    ${k}`, `${String(v).padStart(6)}  ${pct(v, s.instructions)}`);
@@ -140,7 +150,7 @@ export function formatStats(s: Stats, title: string): string {
     line(`    ${k}`, `${String(v).padStart(6)}  ${pct(v, s.constraints)}`);
   rows.push("", "  by dimension");
   for (const [k, v] of Object.entries(s.by_dimension)) {
-    const cat = DIMENSIONS.find((d) => d.name === k)?.category ?? "";
+    const cat = s.dimension_categories[k] ?? "";
     line(`    ${k}${cat ? ` (${cat})` : ""}`, `${String(v).padStart(6)}  ${pct(v, s.constraints)}`);
   }
   if (Object.keys(s.unknown_labels).length > 0) {
