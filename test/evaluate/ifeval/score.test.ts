@@ -144,3 +144,9 @@ test("summarize counts prompt, instruction, per-id and per-group accuracy", () =
   assert.deepEqual(s.per_instruction["a:x"]!.strict, { correct: 2, total: 2, accuracy: 1 });
   assert.deepEqual(s.per_group.a!.strict, { correct: 2, total: 3, accuracy: 2 / 3 });
 });
+
+test("over zero prompts every accuracy is null (printed '-'), never 0", () => {
+  const { summary } = scoreIfeval([], []);
+  for (const a of [summary.prompt_strict, summary.instruction_strict, summary.prompt_loose, summary.instruction_loose])
+    assert.deepEqual(a, { correct: 0, total: 0, accuracy: null });
+});
