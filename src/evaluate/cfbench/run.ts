@@ -162,7 +162,7 @@ export async function runCfbenchEval(o: CfbenchEvalOptions): Promise<CfbenchEval
     }),
   );
 
-  const result = scores.models[o.model.model] ?? scoreJudged([], parser).scores.models[""] ?? emptyResult();
+  const result = scores.models[o.model.model] ?? emptyResult();
   const failedIds = [...judgeFailures.keys()].map(Number);
   const judgeFailureIds = [...failedIds, ...result.judge_failures.ids].sort((a, b) => a - b);
   const generationIds = [...genFailures.keys()].map(Number).sort((a, b) => a - b);
