@@ -51,8 +51,8 @@ def read_safetensors(path):
 def rope_parameters(cfg, seq_len):
     """(inv_freq float32 [D/2], attention_factor) for a forward of seq_len positions."""
     D = cfg.get("head_dim") or cfg["hidden_size"] // cfg["num_attention_heads"]
-    base = float(cfg.get("rope_theta", 10000.0))
-    rs = cfg.get("rope_scaling") or {}
+    rs = cfg.get("rope_scaling") or cfg.get("rope_parameters") or {}  # transformers >= 5: rope_parameters
+    base = float((cfg.get("rope_parameters") or {}).get("rope_theta", cfg.get("rope_theta", 10000.0)))
     kind = rs.get("rope_type", rs.get("type", "default"))
     exps = torch.arange(0, D, 2, dtype=torch.int64).to(F32) / D  # 2i/D in float32
 

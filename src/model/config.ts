@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { ConfigError } from "../errors.ts";
 import { zodToDataError } from "../io/jsonl.ts";
-import { type RopeSpec, ropeSpec } from "./rope.ts";
+import { type RopeSpec, ropeSpec, ropeTheta } from "./rope.ts";
 
 // ---- types ----
 
@@ -46,11 +46,13 @@ export const ModelConfigSchema = z.looseObject({
   num_hidden_layers: z.number().int().positive(), // 24 (Q), 16 (L)
   num_attention_heads: z.number().int().positive(), // 14 (Q), 32 (L)
   num_key_value_heads: z.number().int().positive().optional(), // 2 (Q), 8 (L); absent = num_attention_heads
-  head_dim: z.number().int().positive().optional(), // 64 (L); absent = hidden_size / num_attention_heads
+  head_dim: z.number().int().positive().nullable().optional(), // 64 (L); absent or null = hidden / heads
   max_position_embeddings: z.number().int().positive().default(2048), // 32768 (Q), 131072 (L)
   rms_norm_eps: z.number().positive().default(1e-6), // 1e-6 (Q), 1e-5 (L)
   rope_theta: z.number().positive().default(10000), // 1000000 (Q), 500000 (L)
   rope_scaling: RopeScalingSchema.nullable().optional(), // null (Q); {rope_type: "llama3", …} (L 3.1/3.2)
+  // transformers ≥ 5 writes θ and the scaling together: {rope_type: "default", rope_theta: 1000000}
+  rope_parameters: RopeScalingSchema.extend({ rope_theta: z.number().positive().optional() }).nullable().optional(),
   partial_rotary_factor: z.literal(1).optional(), // 1: Llama/Qwen2 rotate the whole head
   tie_word_embeddings: z.boolean().default(false), // true (Q 0.5B), true (L 1B), false (Llama-2-7B)
   attention_bias: z.boolean().optional(), // false; Llama only: bias on q/k/v/o; Qwen2 always has q/k/v bias
@@ -118,7 +120,7 @@ export function parseModelConfig(raw: unknown, path = "config.json"): ModelConfi
     new ConfigError("unsupported model configuration", { path, field, expected, got });
   ropeSpec(cfg, path); // throws naming the rope_scaling field it cannot use
   if (H % Hkv !== 0) throw fail("num_key_value_heads", `a divisor of num_attention_heads ${H}`, String(Hkv));
-  if (cfg.head_dim === undefined && cfg.hidden_size % H !== 0)
+  if ((cfg.head_dim ?? undefined) === undefined && cfg.hidden_size % H !== 0)
     throw fail("hidden_size", `a multiple of num_attention_heads ${H}`, String(cfg.hidden_size));
   if ((cfg.head_dim ?? cfg.hidden_size / H) % 2 !== 0)
     throw fail("head_dim", "an even number (RoPE rotates pairs)", String(cfg.head_dim ?? cfg.hidden_size / H));
@@ -141,7 +143,7 @@ export function modelDims(cfg: ModelConfig): ModelDims {
     oBias: !qwen2 && cfg.attention_bias === true,
     mlpBias: !qwen2 && cfg.mlp_bias === true,
     tied: cfg.tie_word_embeddings,
-    ropeTheta: cfg.rope_theta,
+    ropeTheta: ropeTheta(cfg),
     rope: ropeSpec(cfg),
     window: slidingWindow(cfg),
     eps: cfg.rms_norm_eps,

@@ -54,6 +54,14 @@ export {
   sequenceLogps,
 } from "./llama.ts";
 export {
+  type PackedInputs,
+  type PackedRow,
+  packedFeeds,
+  packedInputs,
+  packedLogps,
+  packRows,
+} from "./packed.ts";
+export {
   allocateParams,
   countParams,
   getParam,
@@ -65,7 +73,14 @@ export {
   paramTable,
 } from "./params.ts";
 export { Rng, type RngState } from "./rng.ts";
-export { type RopeFrequencies, type RopeSpec, ropeFrequencies, ropeSpec, ropeTables } from "./rope.ts";
+export {
+  type RopeFrequencies,
+  type RopeSpec,
+  ropeFrequencies,
+  ropeSpec,
+  ropeTables,
+  ropeTheta,
+} from "./rope.ts";
 export {
   decodeToF32,
   encodeHeader,

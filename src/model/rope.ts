@@ -104,13 +104,13 @@ function yarnAttentionFactor(r: NonNullable<ModelConfig["rope_scaling"]>, factor
  * Throws ConfigError naming the `rope_scaling.<key>` that is missing or of a type iopo does not compute.
  */
 export function ropeSpec(cfg: ModelConfig, path = "config.json"): RopeSpec {
-  const r = cfg.rope_scaling;
+  const r = cfg.rope_scaling ?? cfg.rope_parameters;
   if (r === null || r === undefined) return { kind: "default" };
   const kind = r.rope_type ?? r.type ?? "default";
   const fail = (key: string, expected: string, got: unknown) =>
     new ConfigError("unsupported rope_scaling", {
       path,
-      field: `rope_scaling.${key}`,
+      field: `${cfg.rope_scaling ? "rope_scaling" : "rope_parameters"}.${key}`,
       expected,
       got: JSON.stringify(got) ?? "nothing",
       hint: "iopo computes rope_scaling types default, linear, dynamic, llama3 and yarn as transformers does",
@@ -157,6 +157,11 @@ export function ropeSpec(cfg: ModelConfig, path = "config.json"): RopeSpec {
   }
 }
 
+/** θ: `rope_parameters.rope_theta` (transformers ≥ 5) or `rope_theta`. */
+export function ropeTheta(cfg: ModelConfig): number {
+  return cfg.rope_parameters?.rope_theta ?? cfg.rope_theta;
+}
+
 /**
  * The inverse frequencies [D/2] for a forward over positions 0..seqLen-1 (`seqLen` matters only for dynamic
  * NTK, which rescales θ once the sequence is longer than max_position_embeddings, as a fresh transformers model
@@ -165,7 +170,7 @@ export function ropeSpec(cfg: ModelConfig, path = "config.json"): RopeSpec {
 export function ropeFrequencies(cfg: ModelConfig, seqLen: number): RopeFrequencies {
   const spec = ropeSpec(cfg);
   const D = cfg.head_dim ?? cfg.hidden_size / cfg.num_attention_heads;
-  const base = cfg.rope_theta;
+  const base = ropeTheta(cfg);
   switch (spec.kind) {
     case "default":
       return { invFreq: defaultInvFreq(base, D), attentionFactor: 1 };

@@ -48,6 +48,10 @@ test("a Llama config: no bias unless attention_bias, defaults for missing keys, 
   assert.equal((cfg as Record<string, unknown>).transformers_version, "4.45.0");
   const biased = modelDims(parseModelConfig({ ...raw, attention_bias: true, mlp_bias: true, head_dim: 16 }));
   assert.deepEqual([biased.qkvBias, biased.oBias, biased.mlpBias, biased.D], [true, true, true, 16]);
+  assert.equal(modelDims(parseModelConfig({ ...raw, head_dim: null })).D, 8); // as transformers: null = hidden / heads
+  // transformers ≥ 5 keeps θ in rope_parameters.
+  const v5 = modelDims(parseModelConfig({ ...raw, rope_parameters: { rope_type: "default", rope_theta: 1e6 } }));
+  assert.deepEqual([v5.ropeTheta, v5.rope.kind], [1e6, "default"]);
   // Qwen2 has q/k/v biases whatever attention_bias says, and never o/mlp biases.
   const q = modelDims(parseModelConfig({ ...raw, model_type: "qwen2", attention_bias: true, mlp_bias: true }));
   assert.deepEqual([q.qkvBias, q.oBias, q.mlpBias], [true, false, false]);

@@ -96,6 +96,15 @@ const CASES: { name: string; raw: object; T: number }[] = [
     },
     T: 20,
   },
+  {
+    // transformers ≥ 5 layout: θ and the scaling in rope_parameters, no top-level rope_theta.
+    name: "rope-parameters",
+    raw: {
+      ...Object.fromEntries(Object.entries(llama).filter(([k]) => k !== "rope_theta")),
+      rope_parameters: { rope_type: "linear", rope_theta: 200000, factor: 2.0 },
+    },
+    T: 20,
+  },
   { name: "llama-biases", raw: { ...llama, attention_bias: true, mlp_bias: true, tie_word_embeddings: false }, T: 17 },
   {
     name: "qwen2-head-dim",
@@ -208,8 +217,10 @@ test("rope_scaling, biases and head_dim match an independent PyTorch forward (lo
   }
   // A scaling that changed nothing would pass the parity check on its own: each scaled case's weights are those of
   // the default case with another seed, so compare the engine under plain RoPE on the same weights instead.
-  for (const b of built.filter((x) => ["linear", "dynamic", "llama3", "yarn", "yarn-mscale"].includes(x.name))) {
-    const unscaled = parseModelConfig({ ...b.raw, rope_scaling: null });
+  for (const b of built.filter((x) =>
+    ["linear", "dynamic", "llama3", "yarn", "yarn-mscale", "rope-parameters"].includes(x.name),
+  )) {
+    const unscaled = parseModelConfig({ ...b.raw, rope_scaling: null, rope_parameters: null });
     const base = await engineLogps({ ...b.model, config: unscaled }, b.seqs);
     const shift = Math.max(...base.map((v, j) => relErr(v, plain.get(b.name)![j]!)));
     assert.ok(shift > 1e-3, `${b.name}: scaling changed the log-probs by only ${shift}`);
