@@ -54,14 +54,6 @@ export {
   sequenceLogps,
 } from "./llama.ts";
 export {
-  type PackedInputs,
-  type PackedRow,
-  packedFeeds,
-  packedInputs,
-  packedLogps,
-  packRows,
-} from "./packed.ts";
-export {
   allocateParams,
   countParams,
   getParam,
