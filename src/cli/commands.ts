@@ -9,6 +9,7 @@ import { registerConstruct } from "./construct.ts";
 import { registerConvert } from "./convert.ts";
 import { registerDemo } from "./demo.ts";
 import { registerCompare, registerEval } from "./eval.ts";
+import { registerExport } from "./export.ts";
 import { registerGenerate } from "./generate.ts";
 import { registerIfeval } from "./ifeval.ts";
 import { registerInitModel } from "./init-model.ts";
@@ -35,4 +36,5 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerLogps,
   registerDemo,
   registerReport,
+  registerExport,
 ];
