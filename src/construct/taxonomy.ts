@@ -137,7 +137,14 @@ for (const d of DIMENSIONS) {
 }
 const CHECKED = new Set<string>(Object.values(KIND_DIMENSION));
 
-function dimensionOf(name: string, members: Proposal[], seeds: string[], builtin: DimensionName | null) {
+/** A dimension from its merged proposals; `order` ranks seed texts in the order the run met them. */
+function dimensionOf(
+  name: string,
+  members: Proposal[],
+  seeds: string[],
+  builtin: DimensionName | null,
+  order: ReadonlyMap<string, number>,
+) {
   const d = builtin ? findDimension(builtin)! : undefined;
   const out: InducedDimension = {
     category: d?.category ?? mode(members.map((m) => m.category.trim())) ?? "Content",
@@ -145,7 +152,7 @@ function dimensionOf(name: string, members: Proposal[], seeds: string[], builtin
     zh: d?.zh ?? mode(members.flatMap((m) => (m.zh ? [m.zh] : []))) ?? "",
     meaning: d?.meaning ?? mode(members.map((m) => m.definition)) ?? "",
     frequency: members.length,
-    examples: [...new Set(seeds)].slice(0, 3),
+    examples: [...new Set(seeds)].sort((a, b) => order.get(a)! - order.get(b)!).slice(0, 3),
     example_constraints: [...new Set(members.map((m) => m.example).filter(Boolean))].slice(0, 3),
     aliases: byFrequency(members.map((m) => m.name.trim())),
     source: d ? "builtin" : "new",
@@ -164,6 +171,8 @@ export async function induce(
 ): Promise<{ taxonomy: InducedTaxonomy; summary: InductionSummary; rare: InducedDimension[] }> {
   const byKey = new Map<string, Cluster>();
   let proposals = 0;
+  const order = new Map<string, number>();
+  for (const r of records) if (!order.has(r.seed)) order.set(r.seed, order.size);
   for (const r of records)
     for (const p of r.proposals) {
       const key = normalizeName(p.name) || p.name.trim().toLowerCase();
@@ -229,10 +238,10 @@ export async function induce(
   const minCount = o.minCount ?? 2;
   const dims: InducedDimension[] = DIMENSIONS.flatMap((d) => {
     const b = builtin.get(d.name);
-    return b ? [dimensionOf(d.name, b.members, b.seeds, d.name)] : [];
+    return b ? [dimensionOf(d.name, b.members, b.seeds, d.name, order)] : [];
   });
   const newDims = fresh
-    .map((f) => dimensionOf(f.name, f.members, f.seeds, null))
+    .map((f) => dimensionOf(f.name, f.members, f.seeds, null, order))
     .sort((a, b) => b.frequency - a.frequency || (a.name < b.name ? -1 : 1));
   const kept = newDims.filter((d) => d.frequency >= minCount);
   const rare = newDims.filter((d) => d.frequency < minCount);
