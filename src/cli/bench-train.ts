@@ -43,6 +43,7 @@ export const BenchTrainOptionsSchema = z.strictObject({
   response: Int(1).default(64),
   groups: Int(1).default(2),
   method: z.enum(LOSS_NAMES as [LossName, ...LossName[]]).default("iopo"),
+  sharedPrefix: z.boolean().default(true),
   steps: Int(1).default(20),
   warmup: Int(0).default(2),
   threads: Int(0).default(0),
@@ -54,6 +55,7 @@ export type BenchTrainOptions = z.infer<typeof BenchTrainOptionsSchema>;
 
 export interface BenchTrainResult {
   readonly step_ms_median: number;
+  /** Sequence tokens (prompt + response of every scored sequence, as unpacked) trained per second. */
   readonly tokens_per_s: number;
   readonly step_ms: readonly number[];
   readonly adamw_ms_median: number;
@@ -62,6 +64,9 @@ export interface BenchTrainResult {
   readonly accumulate_ms_median: number;
   /** The method and the per-step losses (the same as `iopo train` prints for these records and settings). */
   readonly method: LossName;
+  readonly shared_prefix: boolean;
+  /** Records (IOPO groups, pairs or examples) trained per second. */
+  readonly records_per_s: number;
   readonly losses: readonly number[];
   readonly parameters: number;
   readonly tokens_per_step: number;
@@ -187,6 +192,7 @@ export function benchSetup(o: BenchTrainOptions) {
     warmup: 0,
     schedule: "constant",
     threads,
+    shared_prefix: o.sharedPrefix,
   });
   return { cfg, config, threads, records: randomRecords(o), params: initParams(cfg, 0) };
 }
@@ -224,16 +230,19 @@ export async function benchTrain(o: BenchTrainOptions): Promise<BenchTrainResult
     const profile = profDir ? await endProfile(step, profDir) : undefined;
     const traced = step.programs.traced;
     const T = o.prompt + o.response;
+    // Packed rows hold a prompt and two responses; unpacked rows one sequence each.
+    const packed = step.programs.packed;
     const flops = matmulFlops(traced.graph, Object.values(traced.outputs), {
       Rec: records.length,
-      [`${S}*Rec`]: records.length * S,
-      T,
-      R: o.response,
+      T: packed ? o.prompt + 2 * o.response : T,
+      R: packed ? 2 * o.response : o.response,
     });
     const stepMedian = median(stepMs);
     const B = records.length * S;
     return {
       method: o.method,
+      shared_prefix: packed,
+      records_per_s: Number(((records.length * 1000) / stepMedian).toFixed(2)),
       step_ms_median: Number(stepMedian.toFixed(2)),
       tokens_per_s: Math.round((B * T * 1000) / stepMedian),
       step_ms: stepMs.map((x) => Number(x.toFixed(1))),
@@ -287,6 +296,7 @@ export function registerBenchTrain(program: Command): void {
     .option("--response <n>", "response tokens per sequence", "64")
     .option("--groups <n>", "records per step (IOPO groups of 4 sequences; pairs of 2 for pair methods)", "2")
     .option("--method <name>", `the training method (${LOSS_NAMES.join(", ")})`, "iopo")
+    .option("--no-shared-prefix", "score every sequence separately (as `iopo train --no-shared-prefix`)")
     .option("--steps <n>", "timed steps", "20")
     .option("--warmup <n>", "untimed steps first", "2")
     .option("--threads <n>", "ONNX Runtime intra-op threads (0: all cores)", "0")

@@ -13,18 +13,22 @@ const Options = z.object({
   tokens: z.string(),
   beta: z.coerce.number({ message: "--beta must be a number" }).positive("--beta must be > 0").default(0.1),
   grad: z.boolean().default(false),
+  sharedPrefix: z.boolean().default(true),
   json: z.boolean().default(false),
 });
 
 export function registerLogps(program: Command): void {
   program
     .command("logps")
-    .description("log-probs, IOPO/DPO losses and gradient norms for token-id groups (parity checks against PyTorch)")
+    .description(
+      "log-probs, the loss of every group method, DPO and gradient norms for token-id groups (parity checks against PyTorch)",
+    )
     .requiredOption("--model <dir>", "policy model directory (config.json + model.safetensors)")
     .option("--ref <dir>", "reference model directory (default: the policy itself)")
     .requiredOption("--tokens <file>", 'JSONL of {"x1":[ids],"y1":[ids],"x2":[ids],"y2":[ids]} (no chat template)')
     .option("--beta <b>", "β of the losses (default 0.1)")
     .option("--grad", "also the gradient of the mean IOPO loss: grad_norm and grad_norms per HF tensor")
+    .option("--no-shared-prefix", "compute the gradient with four separate sequences per group (same values)")
     .option("--json", "print JSON (the only output form; accepted for scripts)")
     .addHelpText(
       "after",
@@ -35,7 +39,12 @@ export function registerLogps(program: Command): void {
       const policy = await loadModelDir(o.model);
       const reference = o.ref ? await loadModelDir(o.ref) : undefined;
       const groups = await readTokenGroups(o.tokens);
-      const report = await logpsReport(policy, groups, { reference, beta: o.beta, grad: o.grad });
+      const report = await logpsReport(policy, groups, {
+        reference,
+        beta: o.beta,
+        grad: o.grad,
+        sharedPrefix: o.sharedPrefix,
+      });
       process.stdout.write(`${JSON.stringify(report)}\n`);
     });
 }

@@ -5,7 +5,7 @@
 import type { Command } from "commander";
 import { z } from "zod";
 import { ConfigError } from "../errors.ts";
-import { checkInputFile, checkOutputDir, readJsonFile } from "../io/index.ts";
+import { checkInputDir, checkInputFile, checkOutputDir, readJsonFile } from "../io/index.ts";
 import { LOSS_NAMES, runTraining, type StepMetrics, TrainConfigSchema, type TrainLogger } from "../train/index.ts";
 import { exitOnStopSignals, resumeCommand } from "./backend.ts";
 import { parseOptions } from "./util.ts";
@@ -30,7 +30,10 @@ function parseFlags(raw: Record<string, unknown>): Record<string, unknown> {
     if (inner(schema as z.ZodType) instanceof z.ZodNumber) {
       const n = Number(v);
       if (typeof v !== "string" || v.trim() === "" || !Number.isFinite(n))
-        throw new ConfigError(`--${flag(key)} must be a number`, { field: key, got: JSON.stringify(v) });
+        throw new ConfigError(`--${flag(key)} must be a number`, {
+          got: JSON.stringify(v),
+          hint: "see `iopo train --help`",
+        });
       out[key] = n;
     } else out[key] = v;
   }
@@ -81,7 +84,11 @@ export function registerTrain(program: Command): void {
     const t = inner(schema as z.ZodType);
     const desc = (schema as z.ZodType).description ?? "";
     const def = schema instanceof z.ZodDefault ? ` (default ${JSON.stringify(schema.parse(undefined))})` : "";
-    if (t instanceof z.ZodBoolean) cmd.option(`--${flag(key)}`, desc);
+    // A boolean that defaults to true is switched off with --no-<flag> (commander's negation).
+    if (t instanceof z.ZodBoolean)
+      schema instanceof z.ZodDefault && schema.parse(undefined) === true
+        ? cmd.option(`--no-${flag(key)}`, `turn off: ${desc}`)
+        : cmd.option(`--${flag(key)}`, desc);
     else cmd.option(`--${flag(key)} <${t instanceof z.ZodNumber ? "n" : "value"}>`, `${desc}${def}`);
   }
   cmd.addHelpText(
@@ -104,6 +111,8 @@ export function registerTrain(program: Command): void {
     const c = parseOptions(TrainConfigSchema, { ...file, ...flags }, "train", fromFile ? configPath : undefined);
     checkOutputDir(c.out, "--out");
     checkInputFile(c.data, "--data");
+    checkInputDir(c.model, "--model", "config.json");
+    if (c.ref !== undefined) checkInputDir(c.ref, "--ref", "config.json");
     const json = Boolean(raw.json);
     const resume = [...(c.resume ? [] : ["--resume"])];
     const release = exitOnStopSignals(

@@ -54,6 +54,14 @@ export {
   sequenceLogps,
 } from "./llama.ts";
 export {
+  type PackedInputs,
+  type PackedRow,
+  packedFeeds,
+  packedInputs,
+  packedLogps,
+  packRows,
+} from "./packed.ts";
+export {
   allocateParams,
   countParams,
   getParam,

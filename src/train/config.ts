@@ -72,6 +72,37 @@ export const TrainConfigSchema = z.strictObject({
     .optional()
     .describe("Reference log-prob cache directory (default $IOPO_CACHE/ref-logps or ~/.cache/iopo/ref-logps)."),
   threads: z.number().int().nonnegative().default(0).describe("ONNX Runtime threads (0 = all cores)."),
+  shared_prefix: z
+    .boolean()
+    .default(true)
+    .describe("Compute each group's (pair's) prompts once: pack x | y_a | y_b rows with a block mask (same values)."),
+  // The PyTorch back end (src/train/torch). Optional without defaults: an embedded-engine run's train_config.json,
+  // and so the identity a --resume compares, stays as it was.
+  engine: z
+    .enum(["ort", "torch"])
+    .optional()
+    .describe("Training engine: ort (embedded ONNX Runtime, the default) or torch (PyTorch ranks, python/iopo_torch)."),
+  nproc: z.number().int().positive().optional().describe("torch: data-parallel ranks on this machine (default 1)."),
+  nnodes: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe("torch: machines of the run, for --print-launch (default 1; the global batch is batch·accum·ranks)."),
+  device: z
+    .enum(["cpu", "cuda"])
+    .optional()
+    .describe("torch: where the ranks compute (default cpu; cuda: one GPU per rank)."),
+  dtype: z
+    .enum(["fp32", "bf16"])
+    .optional()
+    .describe("torch: compute precision (default fp32; bf16 = autocast with fp32 master weights and moments)."),
+  grad_checkpointing: z.boolean().optional().describe("torch: recompute activations in backward to save memory."),
+  fsdp: z.boolean().optional().describe("torch ≥ 2.1: shard weights, gradients and moments over the ranks (FSDP)."),
+  print_launch: z
+    .boolean()
+    .optional()
+    .describe("torch: prepare the run directory, print torchrun and Slurm lines for --nnodes machines, and exit."),
 });
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;
 

@@ -69,7 +69,7 @@ export async function readTokenGroups(path: string): Promise<TokenGroup[]> {
 export async function logpsReport(
   policy: ModelDir,
   groups: readonly TokenGroup[],
-  o: { reference?: ModelDir; beta?: number; grad?: boolean },
+  o: { reference?: ModelDir; beta?: number; grad?: boolean; sharedPrefix?: boolean },
 ): Promise<LogpsReport> {
   const beta = o.beta ?? 0.1;
   const iopo = resolveLoss(lossParams({ name: "iopo", beta }));
@@ -81,6 +81,7 @@ export async function logpsReport(
     clip: 0,
     threads: 0,
     adam: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 },
+    sharedPrefix: o.sharedPrefix ?? true,
   });
   try {
     const seqs = groups.flatMap(sequences);

@@ -4,8 +4,23 @@
 // NLL terms. A test checks it against computeLoss for every method. The step around it lives in step.ts.
 
 import * as E from "../engine/index.ts";
+import { ShapeError } from "../errors.ts";
 import type { ModelConfig, ParamSpec } from "../model/index.ts";
-import { batchFeeds, llamaInputs, paramFeeds, type ScoredSequence, sequenceLogps } from "../model/llama.ts";
+import {
+  batchFeeds,
+  batchInputs,
+  llamaInputs,
+  modelDims,
+  packedFeeds,
+  packedInputs,
+  packedLogps,
+  packRows,
+  paramFeeds,
+  paramInputs,
+  paramTable,
+  type ScoredSequence,
+  sequenceLogps,
+} from "../model/index.ts";
 import { type ResolvedLoss, SEQUENCE_ORDER } from "./losses.ts";
 
 // ---- types ----
@@ -76,6 +91,17 @@ function recordLoss(lpRS: E.Node, l: ResolvedLoss, S: number): E.Node {
   return E.add(perRecord, E.mul(pref, E.mul(recW, l.weight / K))); // [R]
 }
 
+/** The packed rows of a micro-batch (a record's sequences come in prompt-sharing pairs by SEQUENCE_ORDER). */
+function rowsOf(seqs: readonly ScoredSequence[]) {
+  const rows = packRows(seqs, 2);
+  if (!rows)
+    throw new ShapeError("shared-prefix packing needs each record's sequences in pairs that share a prompt", {
+      expected: "(x1,y1), (x1,y2), (x2,y2), (x2,y1) per group; (x,chosen), (x,rejected) per pair",
+      hint: "train with --no-shared-prefix",
+    });
+  return rows;
+}
+
 // ---- exports ----
 
 /** Training and scoring programs for one model config and loss. */
@@ -84,6 +110,8 @@ export class TrainPrograms {
     readonly cfg: ModelConfig,
     readonly table: readonly ParamSpec[],
     readonly loss: ResolvedLoss,
+    /** Whether the training program scores shared-prefix rows (two sequences per row). */
+    readonly packed: boolean,
     private readonly train: E.Program,
     private readonly score: E.Program,
     /** The traced training graph and its outputs (benchmarks count its MatMul FLOPs), and its ONNX node count. */
@@ -99,14 +127,18 @@ export class TrainPrograms {
   static async create(
     cfg: ModelConfig,
     loss: ResolvedLoss,
-    threads?: number,
-    profile?: string,
+    o: { threads?: number; profile?: string; sharedPrefix?: boolean } = {},
   ): Promise<TrainPrograms> {
+    const { threads, profile } = o;
     const S = SEQUENCE_ORDER[loss.kind].length;
-    const B = S === 1 ? "Rec" : `${S}*Rec`; // sequences: S per record ("Rec", not a symbol llama.ts uses)
+    // Shared prefix: the S sequences of a record are S/2 packed rows `x | y_a | y_b` (model/packed.ts).
+    const packed = Boolean(o.sharedPrefix) && S % 2 === 0;
     const { graph, result } = E.trace(() => {
-      const { params, batch, table } = llamaInputs(cfg, B);
-      const lp = sequenceLogps(cfg, params, batch); // [S*R]
+      const table = paramTable(cfg);
+      const params = paramInputs(table);
+      const lp = packed // [S*R]
+        ? packedLogps(cfg, params, packedInputs(cfg, 2, S === 2 ? "Rec" : `${S / 2}*Rec`))
+        : sequenceLogps(cfg, params, batchInputs(modelDims(cfg), S === 1 ? "Rec" : `${S}*Rec`));
       const total = E.reduceSum(recordLoss(E.reshape(lp, [-1, S]), loss, S), [0]); // []
       const grads = E.grad(() => total)(...params.values());
       return { lp, total, grads, table };
@@ -123,7 +155,7 @@ export class TrainPrograms {
       return sequenceLogps(cfg, params, batch); // [B]
     });
     const score = await E.Program.create(E.toOnnx(scoring.graph, { lp: scoring.result }, "score"), t);
-    return new TrainPrograms(cfg, result.table, loss, train, score, {
+    return new TrainPrograms(cfg, result.table, loss, packed, train, score, {
       graph,
       outputs: outs,
       onnxNodes: model.nodeCount,
@@ -142,7 +174,7 @@ export class TrainPrograms {
     );
     const out = await this.train.run(
       {
-        ...batchFeeds(this.cfg, mb.seqs),
+        ...(this.packed ? packedFeeds(this.cfg, rowsOf(mb.seqs)) : batchFeeds(this.cfg, mb.seqs)),
         ...paramFeeds(this.table, params as Float32Array[]),
         ref_logps: { data: mb.ref, dims: [R, S] },
         seq_scale: { data: mb.seqScale, dims: [R, S] },

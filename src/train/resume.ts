@@ -38,9 +38,10 @@ export interface Difference {
 
 /**
  * Options that do not change what is trained: how long this invocation runs, where caches live, how many
- * threads, how often to save. Paths of data and models are compared by content hash, not by name.
+ * threads, how often to save, whether prompts are packed (same values). Paths of data and models are compared by
+ * content hash, not by name.
  */
-const NOT_IDENTITY = new Set(["resume", "stop_at", "threads", "ref_cache", "save_every", "out"]);
+const NOT_IDENTITY = new Set(["resume", "stop_at", "threads", "ref_cache", "save_every", "out", "shared_prefix"]);
 const BY_HASH: Readonly<Record<string, keyof RunInputs>> = {
   data: "data_sha256",
   model: "model_sha256",

@@ -24,6 +24,8 @@ export interface StepOptions {
   readonly adam: { readonly beta1: number; readonly beta2: number; readonly eps: number; readonly weightDecay: number };
   /** Benchmarks: a path prefix for an ORT profile of the training program. */
   readonly profile?: string;
+  /** Score each record's prompt-sharing sequences as one packed row (model/packed.ts). @default false */
+  readonly sharedPrefix?: boolean;
 }
 
 export interface StepRun {
@@ -76,6 +78,7 @@ export function stepOptions(c: TrainConfig): StepOptions {
     clip: c.clip,
     threads: c.threads,
     adam: { beta1: c.adam_beta1, beta2: c.adam_beta2, eps: c.adam_eps, weightDecay: c.weight_decay },
+    sharedPrefix: c.shared_prefix,
   };
 }
 
@@ -107,7 +110,11 @@ export class TrainStep {
     o: StepOptions,
   ): Promise<TrainStep> {
     const threads = o.threads || os.availableParallelism();
-    const programs = await TrainPrograms.create(cfg, loss, threads, o.profile);
+    const programs = await TrainPrograms.create(cfg, loss, {
+      threads,
+      ...(o.profile ? { profile: o.profile } : {}),
+      sharedPrefix: o.sharedPrefix ?? false,
+    });
     const opt = new ParallelAdamW(
       table.map((row, i) => ({ data: initial[i]!, decay: row.decay })),
       { beta1: o.adam.beta1, beta2: o.adam.beta2, eps: o.adam.eps, weightDecay: o.adam.weightDecay },

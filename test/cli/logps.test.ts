@@ -70,7 +70,30 @@ test("iopo logps without --ref uses the policy as reference: every loss is ln 2"
   const r = await runCli(["logps", "--model", `${dir}reference`, "--tokens", `${dir}tokens.jsonl`, "--json"]);
   assert.equal(r.code, 0, r.stderr);
   const got = JSON.parse(r.stdout);
-  for (const g of got.groups)
+  for (const g of got.groups) {
     assert.ok(Math.abs(g.iopo_loss - Math.LN2) < 1e-12 && Math.abs(g.dpo_loss - Math.LN2) < 1e-12);
+    // Every method that trains on groups, from the one loss table.
+    assert.deepEqual(Object.keys(g.losses).sort(), [
+      "dpo-star",
+      "iopo",
+      "iopo-no-input",
+      "iopo-no-output",
+      "iopo-star",
+    ]);
+    for (const v of Object.values(g.losses) as number[]) assert.ok(Math.abs(v - Math.LN2) < 1e-12);
+  }
   assert.equal(got.grad_norms, undefined);
+});
+
+test("iopo logps --grad: the shared-prefix step and --no-shared-prefix give the same gradient norms", async () => {
+  const dir = `${FIXTURES}qwen2-tiny/`;
+  const args = ["logps", "--model", `${dir}policy`, "--ref", `${dir}reference`, "--tokens", `${dir}tokens.jsonl`];
+  const packed = JSON.parse((await runCli([...args, "--grad", "--json"])).stdout);
+  const r = await runCli([...args, "--grad", "--no-shared-prefix", "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  const flat = JSON.parse(r.stdout);
+  for (const [key, norm] of Object.entries(flat.grad_norms as Record<string, number>))
+    assert.ok(Math.abs(packed.grad_norms[key] - norm) <= 1e-5 * Math.max(norm, 1e-6), key);
+  // The losses of the groups differ between policy and reference (the check above is not trivial).
+  assert.ok(Math.abs(flat.mean_iopo_loss - Math.LN2) > 1e-3);
 });

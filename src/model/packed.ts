@@ -1,0 +1,142 @@
+// Shared-prefix packing: sequences that share a prompt are scored in one row, `x | y_a | y_b`, with position ids
+// that restart at |x| for every response and a block attention mask, so each response sees only the prompt and
+// itself — the log-probs equal separate rows (x, y_a), (x, y_b) while the prompt is computed once. An IOPO group is
+// two rows (x1 | y1 | y2, x2 | y2 | y1), a DPO pair one. Uses the one decoder block of llama.ts.
+
+import type { Node } from "../engine/index.ts";
+import * as E from "../engine/index.ts";
+import { checkSequenceLength, type ModelConfig, modelDims } from "./config.ts";
+import { decoder, lmHead, type ParamNodes, type ScoredSequence } from "./llama.ts";
+import { ropeTables } from "./rope.ts";
+
+// ---- types ----
+
+/** One packed row: a prompt and the K responses that follow it, each scored as (prompt, response). */
+export interface PackedRow {
+  readonly prompt: readonly number[];
+  readonly responses: readonly (readonly number[])[];
+}
+
+/** Graph inputs of a packed batch of B rows, T tokens, R scored positions and K responses per row. */
+export interface PackedInputs {
+  readonly ids: Node; // int64 [B, T]
+  readonly positions: Node; // int64 [B, R] row index of the token that predicts each scored target
+  readonly targets: Node; // int64 [B, R]
+  readonly segment: Node; // float32 [B, R, K] one-hot: which response each scored target belongs to (0 on padding)
+  readonly cos: Node; // float32 [B, 1, T, D] rotary tables at each token's position id
+  readonly sin: Node; // float32 [B, 1, T, D]
+  readonly bias: Node; // float32 [B, 1, T, T] block-causal mask: 0 visible, -1e9 not
+}
+
+// ---- helpers ----
+
+const NEG = -1e9;
+
+// ---- exports ----
+
+/** Graph inputs of a packed batch (K responses per row). */
+export function packedInputs(cfg: ModelConfig, K: number, B: E.Dim = "B"): PackedInputs {
+  const { D } = modelDims(cfg);
+  return {
+    ids: E.input("input_ids", [B, "T"], "int64"),
+    positions: E.input("positions", [B, "R"], "int64"),
+    targets: E.input("targets", [B, "R"], "int64"),
+    segment: E.input("segment", [B, "R", K]),
+    cos: E.input("rope_cos", [B, 1, "T", D]),
+    sin: E.input("rope_sin", [B, 1, "T", D]),
+    bias: E.input("attn_bias", [B, 1, "T", "T"]),
+  };
+}
+
+/** Summed response log-probs of a packed batch: [B·K], row by row, responses in row order. */
+export function packedLogps(cfg: ModelConfig, p: ParamNodes, b: PackedInputs): Node {
+  const m = modelDims(cfg);
+  const { h } = decoder(cfg, p, b.ids, b); // [B, T, C]
+  const [B, R] = b.positions.shape;
+  const idx = E.expand(E.reshape(b.positions, [B, R, 1]), [B, R, m.C]); // [B, R, C]
+  const logits = lmHead(m, p, E.gatherElements(h, idx, 1)); // [B, R, V]
+  const lp = E.logSoftmaxGather(logits, b.targets); // [B, R]
+  const K = b.segment.shape[2]!;
+  const perSegment = E.reduceSum(E.mul(E.reshape(lp, [B, R, 1]), b.segment), [1]); // [B, K]
+  return E.reshape(perSegment, [-1]); // [B·K]
+}
+
+/**
+ * Rows of sequences: consecutive sequences with the same prompt share a row (K per row). Returns null when the
+ * sequences do not come in runs of K equal prompts (then they are scored unpacked).
+ */
+export function packRows(seqs: readonly ScoredSequence[], K: number): PackedRow[] | null {
+  if (K < 2 || seqs.length % K !== 0) return null;
+  const rows: PackedRow[] = [];
+  for (let i = 0; i < seqs.length; i += K) {
+    const run = seqs.slice(i, i + K);
+    const prompt = run[0]!.prompt;
+    if (run.some((s) => s.prompt.length !== prompt.length || s.prompt.some((t, j) => t !== prompt[j]))) return null;
+    rows.push({ prompt, responses: run.map((s) => s.response) });
+  }
+  return rows;
+}
+
+/**
+ * Feeds of `packedInputs` for rows: right-padded to the longest row (T); response k of a row takes position ids
+ * |x|, |x|+1, … and may attend to the prompt and to its own earlier tokens only; padding sees the prompt.
+ */
+export function packedFeeds(cfg: ModelConfig, rows: readonly PackedRow[]): Record<string, E.Feed> {
+  const { D } = modelDims(cfg);
+  const B = rows.length;
+  const K = rows[0]!.responses.length;
+  const T = Math.max(...rows.map((r) => r.prompt.length + r.responses.reduce((a, y) => a + y.length, 0)));
+  const R = Math.max(1, ...rows.map((r) => r.responses.reduce((a, y) => a + y.length, 0)));
+  // The longest unpacked sequence: the position range, and the length dynamic RoPE scales for (as unpacked).
+  const span = Math.max(...rows.flatMap((r) => r.responses.map((y) => r.prompt.length + y.length)));
+  checkSequenceLength(cfg, span);
+  const table = ropeTables(cfg, span);
+  const ids = new BigInt64Array(B * T);
+  const positions = new BigInt64Array(B * R);
+  const targets = new BigInt64Array(B * R);
+  const segment = new Float32Array(B * R * K);
+  const cos = new Float32Array(B * T * D);
+  const sin = new Float32Array(B * T * D);
+  const bias = new Float32Array(B * T * T).fill(NEG);
+  for (const [b, row] of rows.entries()) {
+    const P = row.prompt.length;
+    // seg[t] = −1 for the prompt (and padding), k for response k; pos[t] = position id.
+    const seg = new Int32Array(T).fill(-1);
+    const pos = new Int32Array(T);
+    for (let t = 0; t < T; t++) pos[t] = Math.min(t, span - 1);
+    row.prompt.forEach((id, t) => {
+      ids[b * T + t] = BigInt(id);
+    });
+    let at = P;
+    let r = 0;
+    for (const [k, y] of row.responses.entries()) {
+      for (const [j, id] of y.entries()) {
+        ids[b * T + at + j] = BigInt(id);
+        seg[at + j] = k;
+        pos[at + j] = P + j;
+        // Target j of response k is predicted by the row token before it: the prompt's last token for j = 0.
+        if (P + j === 0) continue;
+        positions[b * R + r] = BigInt(j === 0 ? P - 1 : at + j - 1);
+        targets[b * R + r] = BigInt(id);
+        segment[(b * R + r) * K + k] = 1;
+        r++;
+      }
+      at += y.length;
+    }
+    for (let t = 0; t < T; t++) {
+      cos.set(table.cos.subarray(pos[t]! * D, (pos[t]! + 1) * D), (b * T + t) * D);
+      sin.set(table.sin.subarray(pos[t]! * D, (pos[t]! + 1) * D), (b * T + t) * D);
+      for (let s = 0; s <= t; s++)
+        if (seg[s] === -1 ? s < P || seg[t] === -1 : seg[s] === seg[t]) bias[(b * T + t) * T + s] = 0;
+    }
+  }
+  return {
+    input_ids: { data: ids, dims: [B, T] },
+    positions: { data: positions, dims: [B, R] },
+    targets: { data: targets, dims: [B, R] },
+    segment: { data: segment, dims: [B, R, K] },
+    rope_cos: { data: cos, dims: [B, 1, T, D] },
+    rope_sin: { data: sin, dims: [B, 1, T, D] },
+    attn_bias: { data: bias, dims: [B, 1, T, T] },
+  };
+}
