@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -135,4 +135,16 @@ test("Ctrl-C during eval ifeval: exit 130, scores.json marked partial, printed P
   } finally {
     await server.close();
   }
+});
+
+test("eval ifeval --out naming a file: a usage error naming --out with a HINT, no stack trace, nothing written", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "iopo-partial-outfile-"));
+  const file = join(dir, "scores.txt");
+  writeFileSync(file, "keep me");
+  const r = await runCli(ifevalArgs("http://127.0.0.1:9/v1", file, ["--limit", "1"]));
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /bad option --out: not a directory/);
+  assert.match(r.stderr, /HINT: /);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+  assert.equal(readFileSync(file, "utf8"), "keep me");
 });
