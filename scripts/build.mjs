@@ -1,6 +1,7 @@
-// Build: compile src/ to dist/ (TypeScript, `.ts` imports rewritten to `.js`) and copy the data files the code reads
-// beside itself (prompts, checker data). bin/iopo.js runs dist/ when it is newer than every file in src/, else the
-// TypeScript sources through tsx, so a stale build is never used. Runs on `npm ci` (prepare) and `npm run build`.
+// Build: compile src/ to dist/ (JavaScript with `.d.ts` declarations for the package's `exports` map; `.ts`
+// imports rewritten to `.js`) and copy the data files the code reads beside itself (prompts, checker data).
+// bin/iopo.js runs dist/ when it is newer than every file in src/, else the TypeScript sources through tsx, so a
+// stale build is never used. Runs on `npm ci` and `npm pack` (prepare) and `npm run build`.
 
 import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";

@@ -32,6 +32,6 @@ export {
 export { scoreIfeval, scoreIfevalFiles } from "./evaluate/ifeval/index.ts";
 export { formatTraceScores, type TraceScores, traceScores } from "./evaluate/trace/index.ts";
 export { exportGguf } from "./export/index.ts";
-export { GgufProvider, OpenAIProvider, RequestEngine } from "./llm/index.ts";
+export { type ChatProvider, GgufProvider, OpenAIProvider, RequestEngine } from "./llm/index.ts";
 export { createModel, loadModelDir, loadTokenizer, saveModelDir } from "./model/index.ts";
 export { runTraining, TrainConfigSchema, train as trainLoop } from "./train/index.ts";
