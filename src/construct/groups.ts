@@ -81,9 +81,10 @@ export async function groupOne(ex: Example, ctx: StageCtx): Promise<GroupResult>
   const counts: Counts = {};
   const src = [ex.id, ...(ex.lineage?.source_ids ?? [])];
   const lineage = { source_ids: src, origin: ctx.roles.origin };
-  const fail = (stage: string, r: { code: string; reason: string }) => {
-    trail.push({ stage, outcome: "drop", code: r.code, reason: r.reason });
-    rejects.push({ id: ex.id, stage, code: r.code, reason: r.reason, source_ids: src });
+  const fail = (stage: string, r: { code: string; reason: string }, op?: RewriteOp) => {
+    const reason = op ? `${op}: ${r.reason}` : r.reason;
+    trail.push({ stage, outcome: "drop", code: r.code, reason });
+    rejects.push({ id: ex.id, stage, code: r.code, reason, source_ids: src });
   };
   const x1 = ex.instruction;
   const y1 = ex.response;
@@ -96,14 +97,14 @@ export async function groupOne(ex: Example, ctx: StageCtx): Promise<GroupResult>
     tally(counts, op, "candidates");
     const rw = await ctx.roles.rewrite(x1, y1, op, key, mode === "strict");
     if (!rw.ok) {
-      fail("rewrite", rw);
+      fail("rewrite", rw, op);
       continue;
     }
     trail.push({ stage: "rewrite", outcome: "ok" });
     const x2 = { ...rw.value.x2, id: `${ex.id}-x2` };
     const r2 = await ctx.roles.respond(x2, k === 0 ? `${ex.id}-x2` : `${key}-x2`);
     if (!r2.ok) {
-      fail("respond", r2);
+      fail("respond", r2, op);
       continue;
     }
     trail.push({ stage: "respond", outcome: "ok" });
@@ -118,7 +119,7 @@ export async function groupOne(ex: Example, ctx: StageCtx): Promise<GroupResult>
     const s21 = await score(x1, y2, ctx, `${key}-y2x1`);
     const failed = [s22, s12, s21].find((s) => !s.ok);
     if (failed && !failed.ok) {
-      fail("relations", failed);
+      fail("relations", failed, op);
       continue;
     }
     const val = (s: StageResult<number[]>) => (s.ok ? s.value : []);
@@ -136,14 +137,14 @@ export async function groupOne(ex: Example, ctx: StageCtx): Promise<GroupResult>
     if (rel.y1_x1 && !rel.y1_x2 && rel.y2_x2 && !rel.y2_x1) tally(counts, op, "all_four");
     const bad = broken(rel, mode);
     if (bad) {
-      fail("relations", bad);
+      fail("relations", bad, op);
       continue;
     }
     trail.push({ stage: "relations", outcome: "ok" });
     const c: Candidate = { x2, y2, y2Scores: val(s22), relations: rel, changed: rw.value.changed };
     const judged = await ctx.roles.rationality({ x1, y1, x2, y2 }, rel, key);
     if (!judged.ok) {
-      fail("rationality", judged);
+      fail("rationality", judged, op);
       continue;
     }
     const v = judged.value;
@@ -155,10 +156,11 @@ export async function groupOne(ex: Example, ctx: StageCtx): Promise<GroupResult>
       !v.y2_better_for_x2 && "y2 does not follow x2 better than y1",
     ].filter((d): d is string => typeof d === "string");
     if (disagree.length) {
-      fail("rationality", {
-        code: "irrational_group",
-        reason: `${disagree.join("; ")}${v.reason ? ` (${v.reason})` : ""}`,
-      });
+      fail(
+        "rationality",
+        { code: "irrational_group", reason: `${disagree.join("; ")}${v.reason ? ` (${v.reason})` : ""}` },
+        op,
+      );
       continue;
     }
     trail.push({ stage: "rationality", outcome: "ok" });
