@@ -97,7 +97,7 @@ export class StatsAccumulator {
         bump(this.s.by_op, (g.op ?? "unknown") satisfies RewriteOp | "unknown");
         this.s.y2_fails_x1 = (this.s.y2_fails_x1 ?? 0) + (g.y2_fails_x1 ? 1 : 0);
         const r = g.relations;
-        const strict = r !== undefined && r.y1_x1 && !r.y1_x2 && r.y2_x2 && !r.y2_x1;
+        const strict = r?.y1_x1 === true && !r.y1_x2 && r.y2_x2 && !r.y2_x1;
         this.s.strict_groups = (this.s.strict_groups ?? 0) + (strict ? 1 : 0);
       }
     }
