@@ -6,7 +6,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CheckpointError, ConfigError, DataError } from "../errors.ts";
 import { detectFormat, JsonlAppender, readJsonFile, writeFileAtomic } from "../io/index.ts";
-import { checkTokenizerFitsModel, loadModelDir, loadTokenizer } from "../model/index.ts";
+import { checkTokenizerFitsModel, loadModelConfig, loadModelDir, loadTokenizer, paramTable } from "../model/index.ts";
 import { latestCheckpoint, paramTableHash } from "./checkpoint.ts";
 import { chatEncoder, loadRecords, type TruncationReport, tokenizeRecords, truncateRecords } from "./collate.ts";
 import type { TrainConfig } from "./config.ts";
@@ -14,6 +14,7 @@ import { LOSSES } from "./losses.ts";
 import { weightsHash } from "./refcache.ts";
 import { fileSha256, formatDifferences, type RunInputs, RunInputsSchema, resumeDifferences } from "./resume.ts";
 import { loadTokenRecords } from "./tokens.ts";
+import { checkTorch, trainTorch, weightsHashOfDir } from "./torch/index.ts";
 import { type TrainLogger, type TrainResult, train } from "./trainer.ts";
 
 // ---- types ----
@@ -63,6 +64,29 @@ async function checkResume(c: TrainConfig, now: RunInputs, force: boolean, logge
   return { ...now, forced_resumes: [...saved.forced_resumes, record] };
 }
 
+/**
+ * The policy and reference as the engine needs them: the embedded engine loads their weights; --engine torch reads
+ * only their configs and hashes the weights tensor by tensor (the ranks load them), so a 7B model never sits here.
+ */
+async function loadModels(c: TrainConfig) {
+  if (c.engine === "torch") {
+    const config = await loadModelConfig(c.model);
+    const refConfig = c.ref ? await loadModelConfig(c.ref) : config;
+    const modelHash = await weightsHashOfDir(c.model, config);
+    const refHash = c.ref ? await weightsHashOfDir(c.ref, refConfig) : modelHash;
+    return { config, refConfig, modelHash, refHash: c.ref ? refHash : undefined, loaded: null };
+  }
+  const model = await loadModelDir(c.model);
+  const reference = c.ref ? await loadModelDir(c.ref) : model;
+  return {
+    config: model.config,
+    refConfig: reference.config,
+    modelHash: weightsHash(model.config, model.params),
+    refHash: c.ref ? weightsHash(reference.config, reference.params) : undefined,
+    loaded: { model, reference },
+  };
+}
+
 // ---- exports ----
 
 /** One line about truncation, printed at the start of every run. */
@@ -80,9 +104,11 @@ export async function runTraining(
   logger: TrainLogger,
   options: RunOptions = {},
 ): Promise<TrainResult & { truncation: TruncationReport }> {
-  const model = await loadModelDir(c.model);
-  const reference = c.ref ? await loadModelDir(c.ref) : model;
-  if (paramTableHash(reference.params.table) !== paramTableHash(model.params.table))
+  // --engine torch: Python and torch are checked before any work.
+  if (c.engine === "torch") await checkTorch({ device: c.device, fsdp: c.fsdp });
+  const models = await loadModels(c);
+  const model = { config: models.config };
+  if (paramTableHash(paramTable(models.refConfig)) !== paramTableHash(paramTable(models.config)))
     throw new CheckpointError("the reference model has another architecture than the policy", {
       path: c.ref,
       hint: "pass as --ref the checkpoint the policy started from (usually the SFT model)",
@@ -102,8 +128,8 @@ export async function runTraining(
     {
       config: { ...c },
       data_sha256: await fileSha256(c.data),
-      model_sha256: weightsHash(model.config, model.params),
-      ...(c.ref ? { ref_sha256: weightsHash(reference.config, reference.params) } : {}),
+      model_sha256: models.modelHash,
+      ...(models.refHash ? { ref_sha256: models.refHash } : {}),
       forced_resumes: [],
     },
     options.forceResume === true,
@@ -154,6 +180,14 @@ export async function runTraining(
   if (torn.repaired > 0) logger.info(`metrics.jsonl: cut a torn last line (${torn.repaired} bytes)`);
   await writeFileAtomic(join(c.out, "run_inputs.json"), `${JSON.stringify(identity, null, 2)}\n`);
   await writeFile(join(c.out, "train_config.json"), `${JSON.stringify(c, null, 2)}\n`);
-  const result = await train({ config: c, model, reference, records, logger });
+  const result = models.loaded
+    ? await train({ config: c, ...models.loaded, records, logger })
+    : await trainTorch({
+        config: c,
+        modelConfig: models.config,
+        records,
+        logger,
+        refHash: models.refHash ?? models.modelHash,
+      });
   return { ...result, truncation: report };
 }
