@@ -62,6 +62,16 @@ export {
   packRows,
 } from "./packed.ts";
 export {
+  checkMemory,
+  estimateMemory,
+  formatBytes,
+  MEMORY_FIT,
+  type MemoryEstimate,
+  type MemoryOption,
+  memoryOptions,
+  type MemoryRun,
+} from "./memory.ts";
+export {
   allocateParams,
   countParams,
   getParam,
