@@ -5,7 +5,7 @@ import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { checkResponse } from "../checks/rules/index.ts";
 import { DataError } from "../errors.ts";
-import { readJsonFile } from "../io/jsonl.ts";
+import { fsHint, readJsonFile } from "../io/index.ts";
 import { InstructionSchema } from "../schema/index.ts";
 
 export function registerCheck(program: Command): void {
@@ -25,7 +25,12 @@ export function registerCheck(program: Command): void {
       try {
         response = await readFile(opts.response, "utf8");
       } catch (err) {
-        throw new DataError("cannot read response", { path: opts.response, got: String(err) });
+        throw new DataError("cannot read the response file", {
+          path: opts.response,
+          expected: "a text file (--response)",
+          got: (err as Error).message,
+          hint: fsHint((err as NodeJS.ErrnoException).code) ?? "check the path given to --response",
+        });
       }
       const v = checkResponse(x, response);
       if (opts.json) {

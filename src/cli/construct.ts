@@ -22,7 +22,7 @@ import {
 import { checkOutputDir, writeFileAtomic } from "../io/index.ts";
 import { ResponseCache } from "../llm/index.ts";
 import { GROUP_MODES, type Taxonomy } from "../schema/index.ts";
-import { engineFor, exitOnStopSignals, openProviders } from "./backend.ts";
+import { checkBackend, engineFor, exitOnStopSignals, openProviders } from "./backend.ts";
 import { int, parseOptions } from "./util.ts";
 
 // ---- config ----
@@ -45,8 +45,10 @@ type Common = z.infer<typeof CommonSchema>;
 
 function parseConfig<S extends z.ZodType>(schema: S, raw: unknown): z.infer<S> {
   const c = parseOptions(schema, raw, "construct");
-  const run = (c as { run?: string }).run;
+  const { run, baseUrl, model, apiKeyEnv } = c as Partial<Common>;
   if (run !== undefined) checkOutputDir(run, "--run");
+  // The endpoint flags are checked before anything is written to the run directory.
+  if (baseUrl !== undefined) checkBackend({ baseUrl: [baseUrl], model, apiKeyEnv });
   return c;
 }
 

@@ -7,7 +7,14 @@ import { basename } from "node:path";
 import type { Command } from "commander";
 import { z } from "zod";
 import { checkInputFile, checkOutputFile, readJsonFile } from "../io/index.ts";
-import { createProgress, formatReport, PriceTableSchema, ResponseCache, runGenerateJob } from "../llm/index.ts";
+import {
+  createProgress,
+  formatReport,
+  loadGenerateInput,
+  PriceTableSchema,
+  ResponseCache,
+  runGenerateJob,
+} from "../llm/index.ts";
 import {
   addBackendOptions,
   BACKEND_SHAPE,
@@ -76,6 +83,14 @@ export function registerGenerate(program: Command): void {
       checkOutputFile(statsPath, c.stats ? "--stats" : "--out (its <out>.stats.json)");
       checkOutputFile(cachePath, c.cache ? "--cache" : "--out (its <out>.cache.sqlite)");
       const prices = c.prices ? await readJsonFile(c.prices, PriceTableSchema) : undefined;
+      const options = {
+        ...(c.temperature !== undefined ? { temperature: c.temperature } : {}),
+        ...(c.maxTokens !== undefined ? { max_tokens: c.maxTokens } : {}),
+        ...(c.topP !== undefined ? { top_p: c.topP } : {}),
+        ...(c.seed !== undefined ? { seed: c.seed } : {}),
+      };
+      // The whole input is checked before the cache or a model is opened: a bad line leaves nothing behind.
+      const input = await loadGenerateInput(c.in, c.system, options);
       const effective = redactFlags({ ...c, cache: cachePath, stats: statsPath });
       const log = (line: string) => process.stderr.write(`iopo generate: ${line}\n`);
       log(`config ${JSON.stringify(effective)}`);
@@ -102,12 +117,8 @@ export function registerGenerate(program: Command): void {
           system: c.system,
           statsPath,
           config: effective,
-          options: {
-            ...(c.temperature !== undefined ? { temperature: c.temperature } : {}),
-            ...(c.maxTokens !== undefined ? { max_tokens: c.maxTokens } : {}),
-            ...(c.topP !== undefined ? { top_p: c.topP } : {}),
-            ...(c.seed !== undefined ? { seed: c.seed } : {}),
-          },
+          input,
+          options,
           progress: (total) => createProgress({ total, intervalMs: c.progressIntervalMs }),
         });
         const r = result.report;

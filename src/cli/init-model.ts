@@ -5,6 +5,7 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import type { Command } from "commander";
 import { z } from "zod";
 import { ConfigError, DataError } from "../errors.ts";
+import { checkOutputDir } from "../io/index.ts";
 import { countParams, createModel, saveModelDir } from "../model/index.ts";
 import { parseOptions } from "./util.ts";
 
@@ -52,6 +53,7 @@ export function registerInitModel(program: Command): void {
     )
     .action(async (raw: Record<string, unknown>) => {
       const o = parseOptions(OptionsSchema, raw, "init-model");
+      checkOutputDir(o.out, "--out");
       const entries = await readdir(o.out).catch(() => [] as string[]);
       if (entries.length > 0 && !o.force)
         throw new ConfigError("output directory is not empty", {
@@ -61,7 +63,13 @@ export function registerInitModel(program: Command): void {
       const texts: string[] = [];
       for (const file of o.vocabFrom) {
         const info = await stat(file).catch(() => null);
-        if (!info?.isFile()) throw new DataError("cannot read text file", { path: file, expected: "a text file" });
+        if (!info?.isFile())
+          throw new DataError("cannot read text file", {
+            path: file,
+            expected: "a text file (--vocab-from)",
+            got: info ? "a directory" : "no such file",
+            hint: "give the text files the tokenizer learns from, e.g. --vocab-from data/*.txt",
+          });
         texts.push(await readFile(file, "utf8"));
       }
       const started = Date.now();

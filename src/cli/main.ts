@@ -11,7 +11,7 @@ export function buildProgram(): Command {
   const program = new Command("iopo")
     .description("Make LLMs follow complex, multi-constraint instructions (IOPO, arXiv:2411.06208).")
     .version("0.1.0")
-    .showHelpAfterError()
+    .showHelpAfterError("HINT: add --help to the command for its options and examples")
     .exitOverride();
   for (const register of COMMANDS) register(program);
   return program;

@@ -81,7 +81,10 @@ function explain(
     const present = firsts.find((f) => !f.missing);
     if (present) return present;
     const fields = [...new Set(firsts.map((f) => f.path.join(".")))];
-    if (fields.length === 1) return firsts[0]!;
+    if (fields.length === 1) {
+      const expected = [...new Set(firsts.map((f) => f.expected))].join(" or ");
+      return { ...firsts[0]!, expected };
+    }
     return {
       path: [fields.join(" or ")],
       expected: firsts.map((f) => `${f.path.join(".")} (${f.expected})`).join(" or "),
@@ -182,6 +185,12 @@ export async function* readJsonl<S extends z.ZodType>(
   }
 }
 
+/** The 1-based line of a JSON.parse error ("… at position 17 …"), or 1. */
+function lineOf(text: string, message: string): number {
+  const m = /position (\d+)/.exec(message);
+  return m ? text.slice(0, Number(m[1])).split("\n").length : 1;
+}
+
 /** Read a whole (small) JSON file and validate it. */
 export async function readJsonFile<S extends z.ZodType>(path: string, schema: S, hint?: string): Promise<z.infer<S>> {
   const { readFile } = await import("node:fs/promises");
@@ -196,7 +205,18 @@ export async function readJsonFile<S extends z.ZodType>(path: string, schema: S,
       hint: hint ?? fsHint((err as NodeJS.ErrnoException).code),
     });
   }
-  const raw = parseJsonLine(stripBom(text), path, 1, hint);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(stripBom(text));
+  } catch (err) {
+    throw new DataError("malformed JSON", {
+      path,
+      line: lineOf(stripBom(text), (err as Error).message),
+      expected: "one JSON value (the whole file)",
+      got: (err as Error).message,
+      hint: hint ?? "fix the JSON (quotes around keys and strings, no trailing commas), e.g. check it with `node -e 'JSON.parse(require(\"fs\").readFileSync(process.argv[1]))' <file>`",
+    });
+  }
   const parsed = schema.safeParse(raw);
   if (!parsed.success) throw zodToDataError(parsed.error, raw, { path, hint });
   return parsed.data;

@@ -3,7 +3,7 @@
 // mapping from Node's fs error codes to an IopoError with a HINT (no "unexpected error" stack for EACCES).
 
 import { accessSync, constants, statSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { ConfigError, DataError, type IopoError } from "../errors.ts";
 
 // ---- helpers ----
@@ -115,5 +115,24 @@ export function checkInputFile(path: string, flag: string): void {
       expected: "a file",
       got: "a directory",
       hint: `give a file inside it to ${flag}`,
+    });
+}
+
+/** Refuse an input directory that does not exist, is a file, or lacks `holds` (e.g. config.json of a model). */
+export function checkInputDir(path: string, flag: string, holds?: string): void {
+  const info = stat(path);
+  if (!info?.isDirectory())
+    throw new DataError(`cannot read the directory given to ${flag}`, {
+      path,
+      expected: "an existing directory",
+      got: info ? "a file" : "no such directory",
+      hint: `check the path given to ${flag}`,
+    });
+  if (holds !== undefined && !stat(join(path, holds)))
+    throw new DataError(`the directory given to ${flag} has no ${holds}`, {
+      path,
+      expected: `a directory holding ${holds}`,
+      got: "no such file in it",
+      hint: `give ${flag} a model directory (config.json, model.safetensors, tokenizer.json), e.g. one made by iopo init-model or iopo train`,
     });
 }

@@ -28,6 +28,8 @@ export interface GenerateJob {
   readonly config?: Readonly<Record<string, unknown>>;
   /** Progress display, built once the record count is known. */
   readonly progress?: (total: number) => Progress;
+  /** The input, already read with loadGenerateInput (so a caller can check it before opening anything). */
+  readonly input?: readonly EngineRequest[];
 }
 
 /** How a finished job went: every record ok, some failed, every one failed, or stopped before the end. */
@@ -80,7 +82,7 @@ export async function loadGenerateInput(
 // ---- exports ----
 
 export async function runGenerateJob(job: GenerateJob): Promise<GenerateJobResult> {
-  const loaded = await loadGenerateInput(job.inPath, job.system, job.options ?? {});
+  const loaded = job.input ?? (await loadGenerateInput(job.inPath, job.system, job.options ?? {}));
   const requests = loaded.map((r) => ({ ...r, key: job.engine.keyOf(r) }));
   const progress = job.progress?.(requests.length);
   const counts = { done: 0, failed: 0 };
