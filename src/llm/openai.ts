@@ -164,10 +164,12 @@ export class OpenAIProvider implements ChatProvider {
     // Credentials in the URL (`http://user:pass@host/v1`) go as HTTP Basic auth, unless an API key is given;
     // fetch refuses URLs that hold them, and they must never reach a log, an error or the stats file.
     const basic = credentials.length > 0 && apiKey === "not-needed" ? credentials[0] : undefined;
+    const token = basic === undefined ? undefined : Buffer.from(basic).toString("base64");
+    if (token) this.secrets.push(token);
     this.clientOptions = {
       apiKey,
       baseURL: url,
-      ...(basic ? { defaultHeaders: { Authorization: `Basic ${Buffer.from(basic).toString("base64")}` } } : {}),
+      ...(token ? { defaultHeaders: { Authorization: `Basic ${token}` } } : {}),
       maxRetries: 0,
       timeout: options.timeoutMs ?? 600_000,
       logLevel: "off",

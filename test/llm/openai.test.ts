@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { type LlmError, OpenAIProvider } from "../../src/llm/index.ts";
+import { type LlmError, OpenAIProvider, parseBaseUrl, redactUrl } from "../../src/llm/index.ts";
 import { startOpenAIServer, type TestServer } from "../helpers/openai-server.ts";
 
 let server: TestServer;
@@ -112,8 +112,32 @@ test("the API key comes from the named variable, is sent as a bearer token and n
     () => new OpenAIProvider({ baseURL: server.url, model: "tiny", apiKeyEnv: "NOT_SET_ANYWHERE", env: {} }),
     /environment variable NOT_SET_ANYWHERE is not set/,
   );
-  assert.throws(() => new OpenAIProvider({ baseURL: "not a url", model: "tiny" }), /invalid base URL/);
-  assert.throws(() => new OpenAIProvider({ baseURL: "ftp://x/v1", model: "tiny" }), /invalid base URL/);
+  assert.throws(() => new OpenAIProvider({ baseURL: "not a url", model: "tiny" }), /--base-url: not a URL/);
+  assert.throws(
+    () => new OpenAIProvider({ baseURL: "ftp://x/v1", model: "tiny" }),
+    /--base-url: unsupported URL scheme ftp:/,
+  );
+});
+
+test("credentials in the base URL: stripped from the URL, sent as Basic auth, redacted from errors", async () => {
+  const p = new OpenAIProvider({ baseURL: server.url.replace("http://", "http://ann:s3cret-pw@"), model: "tiny" });
+  assert.equal(p.baseURL, server.url);
+  server.script = {
+    fault: (r) => ({
+      kind: "status",
+      status: 400,
+      body: { error: { message: `bad: ${r.authorization} ann:s3cret-pw` } },
+    }),
+  };
+  server.reset();
+  const err = await p.chat(user("x"), {}).catch((e: Error) => e);
+  assert.equal(server.requests[0]!.authorization, `Basic ${Buffer.from("ann:s3cret-pw").toString("base64")}`);
+  assert.ok(err instanceof Error && !err.message.includes("s3cret-pw"), String(err));
+  assert.ok(!err.message.includes(Buffer.from("ann:s3cret-pw").toString("base64")), err.message);
+  assert.match(err.message, /\[redacted\]/);
+  assert.equal(redactUrl("http://ann:s3cret-pw@h:1/v1"), "http://***@h:1/v1");
+  assert.equal(redactUrl("http://h:1/v1"), "http://h:1/v1");
+  assert.deepEqual(parseBaseUrl("https://h/v1/").url, "https://h/v1/");
 });
 
 test("structured output sends a json_schema response_format", async () => {
