@@ -70,7 +70,7 @@ test("the docs/library.md example type-checks against the installed package and 
   const { stdout } = await run(process.execPath, [join(project, "out/example.js")], { cwd: project });
   assert.match(stdout, /^reply: The sea is wide and blue\. \| rule verdict: true \| TRACE IF-S: 1$/m);
   assert.match(stdout, /^IFEval prompt-level strict: 1$/m);
-  assert.match(stdout, /^control stage kept the instruction: true$/m);
+  assert.match(stdout, /^quality control removed 0 repeated constraints$/m);
   assert.match(stdout, /^training: iopo, lr 0\.000005, 3 epochs$/m);
   assert.match(stdout, /^exported 14 tensors as qwen2 GGUF \(\d+ bytes\)$/m);
 });
