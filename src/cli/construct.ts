@@ -13,6 +13,7 @@ import {
   LlmTaxonomyRoles,
   OfflineRoles,
   OfflineTaxonomyRoles,
+  offlineSeeds,
   type Requester,
   type Roles,
   readSeeds,
@@ -144,12 +145,17 @@ export function registerConstruct(program: Command): void {
     .description(
       "seeds → proposed constraint types → normalise, count, merge → map to the 26 dimensions or new → <run>/taxonomy.json + taxonomy.md",
     )
-    .requiredOption("--seeds <file>", "JSONL of simple instructions {id?, text, input?}")
+    .option("--seeds <file>", "JSONL of simple instructions {id?, text, input?} (--offline: default the world's 400)")
     .option("--min-count <n>", "proposals a new dimension needs (default 2)")
     .action(async (opts: Record<string, unknown>) => {
       const c = parseConfig(CommonSchema, opts);
-      const extra = parseConfig(z.object({ seeds: z.string().min(1), minCount: int("min-count", 1).default(2) }), opts);
-      const seeds = await readSeeds(extra.seeds);
+      const extra = parseConfig(
+        z
+          .object({ seeds: z.string().min(1).optional(), minCount: int("min-count", 1).default(2) })
+          .refine((e) => c.offline || e.seeds !== undefined, { message: "--base-url needs --seeds" }),
+        opts,
+      );
+      const seeds = extra.seeds ? await readSeeds(extra.seeds) : offlineSeeds();
       process.stderr.write(
         `construct taxonomy: ${JSON.stringify({ run: c.run, offline: c.offline, model: c.model, seeds: seeds.length })}\n`,
       );
@@ -160,7 +166,7 @@ export function registerConstruct(program: Command): void {
           dir: c.run,
           roles,
           seeds,
-          seedsPath: extra.seeds,
+          seedsPath: extra.seeds ?? "offline",
           seed: c.seed,
           minCount: extra.minCount,
           concurrency: c.concurrency,

@@ -94,9 +94,15 @@ export function contradictions(x: Instruction): { i: number; j: number; reason: 
     .map((c) => ({ i: c.i < 0 ? -1 : idx[c.i]!, j: idx[c.j]!, reason: c.reason }));
 }
 
-/** Problems of an aspect: the static rules, then (when they pass) the role's judge. */
-async function problems(aspect: QcAspect, x: Instruction, roles: Roles, key: string): Promise<StageResult<string[]>> {
-  const found = staticProblems(aspect, x);
+/** Problems of an aspect: the static rules (unless the caller just made them pass), then the role's judge. */
+async function problems(
+  aspect: QcAspect,
+  x: Instruction,
+  roles: Roles,
+  key: string,
+  rulesPass = false,
+): Promise<StageResult<string[]>> {
+  const found = rulesPass ? [] : staticProblems(aspect, x);
   return found.length > 0 ? ok(found) : roles.qc(aspect, x, key);
 }
 
@@ -120,7 +126,8 @@ export async function qcStage(
       note = `removed ${d.removed} repeated constraint(s)`;
     }
   }
-  const found = await problems(aspect, x, roles, key);
+  // After dedupe no repeat is left by rule: redundancy goes straight to the judge.
+  const found = await problems(aspect, x, roles, key, aspect === "redundancy");
   if (!found.ok) return found;
   if (found.value.length === 0) return ok(x, note);
   const first = found.value[0]!;
@@ -128,7 +135,7 @@ export async function qcStage(
   if (!fixed.ok)
     return fixed.code === "qc_invalid_reply" ? fixed : drop(QC_CODE[aspect], `${first}; not repaired: ${fixed.reason}`);
   const y = aspect === "redundancy" ? dedupe(fixed.value).x : fixed.value;
-  const again = await problems(aspect, y, roles, `${key}:repaired`);
+  const again = await problems(aspect, y, roles, `${key}:repaired`, aspect === "redundancy");
   if (!again.ok) return again;
   if (again.value.length > 0) return drop(QC_CODE[aspect], `${first}; after repair: ${again.value[0]}`);
   return ok(y, `repaired: ${found.value.join("; ")}`);
