@@ -108,19 +108,28 @@ export async function launchRanks(o: LaunchOptions): Promise<void> {
   };
   process.once("exit", stopAll);
   try {
-    // The first rank to fail decides; the rest are stopped so none waits forever in a collective.
-    const pending = new Set(exits.map((_, i) => i));
-    let failure: { rank: number; code: number | null; signal: NodeJS.Signals | null } | null = null;
-    while (pending.size > 0) {
-      const r = await Promise.race([...pending].map((i) => exits[i]!));
-      pending.delete(r.rank);
-      if ((r.code !== 0 || r.signal) && failure === null) {
-        failure = r;
-        // Give the others a moment to exit by themselves (a NaN step ends every rank), then stop them.
-        await Promise.race([Promise.all([...pending].map((i) => exits[i])), new Promise((s) => setTimeout(s, 2000))]);
-        stopAll();
-      }
-    }
+    // The first rank to fail starts a grace period (a NaN step ends every rank by itself); then the rest are stopped,
+    // so none waits forever in a collective with a dead peer.
+    const killed = new Set<number>();
+    let grace: NodeJS.Timeout | null = null;
+    const order: number[] = [];
+    const stopRest = () => {
+      children.forEach((c, i) => {
+        if (c.exitCode === null && c.signalCode === null) killed.add(i);
+      });
+      stopAll();
+    };
+    for (const e of exits)
+      void e.then((r) => {
+        if (r.code === 0 && !r.signal) return;
+        order.push(r.rank);
+        if (grace === null) grace = setTimeout(stopRest, 2000);
+      });
+    const results = await Promise.all(exits);
+    if (grace) clearTimeout(grace);
+    // The cause: a rank that ended by a signal we did not send, else the first that failed by itself.
+    const own = order.map((i) => results[i]!).filter((r) => !killed.has(r.rank));
+    const failure = own.find((r) => r.signal) ?? own[0] ?? null;
     await chain;
     if (eventError !== null) throw eventError;
     if (failure) {
