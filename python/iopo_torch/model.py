@@ -8,6 +8,7 @@ import os
 
 import torch
 import torch.nn.functional as F
+import torch.utils.checkpoint
 
 from .errors import JobError
 from .safetensors_io import read_dir
