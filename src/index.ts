@@ -2,6 +2,8 @@
 // headline functions and the error tree by name. Each namespace is also its own subpath (`iopo/llm`, …; see the
 // `exports` map of package.json). Re-exports only; the CLI lives in src/cli and is not part of this surface.
 
+import { ifeval, trace } from "./evaluate/index.ts";
+
 // ---- namespaces ----
 
 export * as ifevalCheckers from "./checks/ifeval/index.ts";
@@ -29,9 +31,12 @@ export {
   ProviderError,
   ShapeError,
 } from "./errors.ts";
-export { scoreIfeval, scoreIfevalFiles } from "./evaluate/ifeval/index.ts";
-export { formatTraceScores, type TraceScores, traceScores } from "./evaluate/trace/index.ts";
 export { exportGguf } from "./export/index.ts";
 export { type ChatProvider, GgufProvider, OpenAIProvider, RequestEngine } from "./llm/index.ts";
 export { createModel, loadModelDir, loadTokenizer, saveModelDir } from "./model/index.ts";
 export { runTraining, TrainConfigSchema, train as trainLoop } from "./train/index.ts";
+
+// Evaluation's headline names come through its folder's surface (the `trace` and `ifeval` namespaces).
+export type TraceScores = trace.TraceScores;
+export const { traceScores, formatTraceScores } = trace;
+export const { scoreIfeval, scoreIfevalFiles } = ifeval;
