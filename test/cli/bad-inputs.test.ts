@@ -4,11 +4,13 @@
 // directory holds exactly the files it held before. Rows run 4 at a time; each is its own test.
 
 import assert from "node:assert/strict";
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { after, before, test } from "node:test";
 import { type CliResult, initTinyModel, runCli } from "../helpers/cli.ts";
+import { BIN } from "../helpers/paths.ts";
 import { caseGroups } from "../train/helpers.ts";
 
 // ---- fixtures ----
@@ -33,6 +35,7 @@ const traceLine = {
 
 async function makeFixtures(): Promise<void> {
   root = mkdtempSync(join(tmpdir(), "iopo-bad-"));
+  chmodSync(root, 0o755); // the unprivileged rows read the fixtures
   fx = join(root, "fx");
   mkdirSync(fx);
   writeFileSync(
@@ -77,6 +80,11 @@ interface Row {
   /** Text that must not appear (a secret, a wrong flag). */
   readonly never?: RegExp;
   readonly setup?: (w: string) => void;
+  /**
+   * Run as an unprivileged user (uid 65534) when the tests run as root, for whom no directory is read-only. The
+   * row's `ro/` directory is made read-only (and `unreadable.jsonl` unreadable) in its setup.
+   */
+  readonly unprivileged?: boolean;
 }
 
 const DEAD = "http://127.0.0.1:1/v1"; // nothing listens: rows that reach the network would fail differently
@@ -112,6 +120,30 @@ const train = (w: string, ...more: string[]) => [
   ...more,
 ];
 const write = (name: string, text: string) => (w: string) => writeFileSync(join(w, name), text);
+const readOnly = (w: string) => {
+  mkdirSync(join(w, "ro"));
+  chmodSync(join(w, "ro"), 0o555);
+};
+const NOBODY = 65534;
+const asRoot = process.getuid?.() === 0;
+
+/** runCli as uid/gid 65534 (root only). */
+function runUnprivileged(args: readonly string[], cwd: string): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd,
+      uid: NOBODY,
+      gid: NOBODY,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
 
 const ROWS: Row[] = [
   // generate: back end and flags
@@ -697,6 +729,86 @@ const ROWS: Row[] = [
     code: 1,
     says: /instructions\.jsonl: cannot read file/,
   },
+  // read-only places (EACCES): refused before any work, with a hint instead of "unexpected error"
+  {
+    name: "generate --out in a read-only directory",
+    unprivileged: true,
+    setup: readOnly,
+    args: (w) => [
+      "generate",
+      "--in",
+      join(fx, "prompts.jsonl"),
+      "--out",
+      join(w, "ro", "o.jsonl"),
+      "--base-url",
+      DEAD,
+      "--model",
+      "m",
+    ],
+    code: 2,
+    says: /o\.jsonl: --out: cannot write there.*EACCES.*\nHINT: choose a writable location/s,
+  },
+  {
+    name: "convert --out in a read-only directory",
+    unprivileged: true,
+    setup: readOnly,
+    args: (w) => ["convert", join(fx, "groups.jsonl"), "--to", "pairs", "--out", join(w, "ro", "p.jsonl")],
+    code: 2,
+    says: /p\.jsonl: --out: cannot write there/,
+  },
+  {
+    name: "train --out in a read-only directory",
+    unprivileged: true,
+    setup: readOnly,
+    args: (w) => [
+      "train",
+      "--method",
+      "iopo",
+      "--model",
+      join(fx, "model"),
+      "--data",
+      join(fx, "groups.jsonl"),
+      "--out",
+      join(w, "ro", "run"),
+    ],
+    code: 2,
+    says: /run: --out: cannot write there/,
+  },
+  {
+    name: "demo --out in a read-only directory",
+    unprivileged: true,
+    setup: readOnly,
+    args: (w) => ["demo", "--quick", "--out", join(w, "ro", "d")],
+    code: 2,
+    says: /d: --out: cannot write there/,
+  },
+  {
+    name: "init-model --out in a read-only directory",
+    unprivileged: true,
+    setup: readOnly,
+    args: (w) => ["init-model", "--out", join(w, "ro", "m"), "--vocab-from", join(fx, "corpus.txt")],
+    code: 2,
+    says: /m: --out: cannot write there/,
+  },
+  {
+    name: "construct --run in a read-only directory",
+    unprivileged: true,
+    setup: readOnly,
+    args: (w) => ["construct", "trace", "--offline", "--run", join(w, "ro", "r")],
+    code: 2,
+    says: /r: --run: cannot write there/,
+  },
+  {
+    name: "stats of an unreadable file",
+    unprivileged: true,
+    setup: (w) => {
+      writeFileSync(join(w, "unreadable.jsonl"), groupsText());
+      chmodSync(join(w, "unreadable.jsonl"), 0o000);
+    },
+    args: (w) => ["stats", join(w, "unreadable.jsonl"), "--from", "groups"],
+    code: 1,
+    says: /unreadable\.jsonl: cannot read file.*EACCES.*\nHINT: no permission/s,
+  },
   // other commands (only what holds for them today)
   { name: "unknown command", args: () => ["frobnicate"], code: 2, says: /unknown command 'frobnicate'/ },
   {
@@ -735,7 +847,10 @@ before(async () => {
     mkdirSync(w);
     row.setup?.(w);
     const beforeList = listing(w);
-    const r = await runCli(row.args(w), { cwd: w, env: { IOPO_CACHE: join(root, "cache") } });
+    const r =
+      row.unprivileged && asRoot
+        ? await runUnprivileged(row.args(w), w)
+        : await runCli(row.args(w), { cwd: w, env: { IOPO_CACHE: join(root, "cache") } });
     return { r, before: beforeList, after: listing(w) };
   };
   // At most 4 CLIs at once.
