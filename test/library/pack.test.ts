@@ -1,12 +1,14 @@
 // The package as users get it: `npm pack` (which builds dist/ with declarations through the prepare script), the
 // tarball unpacked into a scratch project's node_modules, the example of docs/library.md type-checked with tsc
 // against the installed declarations and run with node, wrong uses refused by the types, deep imports closed.
+// The pack runs in a staged copy of the package's sources, so the repository's own dist/ (which CLI tests running
+// beside this one may be loading) is never deleted and rebuilt under them.
 // Offline: npm's cache holds none of the dependencies, so `npm install <tarball>` cannot resolve them here; the
 // scratch node_modules links each entry of the repository's node_modules instead and the tarball is unpacked into
 // node_modules/iopo (what npm would place there).
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -39,11 +41,23 @@ const TSCONFIG = {
   },
 };
 
+/** The package's own files (package.json "files", plus package.json and the README). */
+const PACKAGE_SOURCES = ["package.json", "README.md", "bin", "src", "docs"];
+
+/** What `npm pack` and its prepare script (the build) read, copied to `dir`; node_modules linked. */
+function stage(dir: string): void {
+  for (const entry of [...PACKAGE_SOURCES, "scripts/build.mjs", "tsconfig.json", "tsconfig.build.json"])
+    cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
+  symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
+}
+
 before(async () => {
+  const staged = join(scratch, "staged");
+  stage(staged);
   const packs = join(scratch, "packs");
   mkdirSync(packs);
   const { stdout } = await run("npm", ["pack", "--json", "--pack-destination", packs], {
-    cwd: ROOT,
+    cwd: staged,
     maxBuffer: 64 << 20,
   });
   const [info] = JSON.parse(stdout.slice(stdout.indexOf("["))) as { filename: string; files: { path: string }[] }[];
