@@ -3,11 +3,20 @@
 // prefill (the earlier way) in the same run, and decode tokens/s for one row and for all rows together. Median of
 // --repeat runs, wall clock; peak RSS at the end.
 // Model: a random one of the reference training shape (vocab 2048, hidden 256, 4 layers, 4/2 heads, mlp 704),
-// or --model-dir <HF dir>. Usage: npm run bench:generate -- [--prompts 4] [--prompt-len 128] [--new 32]
-//   [--threads 2] [--repeat 3] [--model-dir dir]
+// --scale 0.5b (Qwen2.5-0.5B's shape, random weights), or --model-dir <HF dir>. Usage: npm run bench:generate --
+//   [--prompts 4] [--prompt-len 128] [--new 32] [--threads 2] [--repeat 3] [--scale 0.5b | --model-dir dir]
 
 import { Generator } from "../src/model/generate.ts";
-import { initParams, loadModelDir, type ModelDir, makeRng, newModelConfig } from "../src/model/index.ts";
+import {
+  allocateParams,
+  initParams,
+  loadModelDir,
+  type ModelDir,
+  makeRng,
+  newModelConfig,
+  paramTable,
+  parseModelConfig,
+} from "../src/model/index.ts";
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -20,8 +29,36 @@ const nNew = arg("new", 32);
 const threads = arg("threads", 2);
 const repeat = arg("repeat", 3);
 
+const scaled = process.argv.includes("--scale");
+
+/** Qwen2.5-0.5B's shape with cheap pseudo-random weights (±0.02 uniform; speed does not depend on the values). */
+function qwenHalfB(): Pick<ModelDir, "config" | "params"> {
+  const config = parseModelConfig({
+    architectures: ["Qwen2ForCausalLM"],
+    model_type: "qwen2",
+    vocab_size: 151936,
+    hidden_size: 896,
+    intermediate_size: 4864,
+    num_hidden_layers: 24,
+    num_attention_heads: 14,
+    num_key_value_heads: 2,
+    rope_theta: 1e6,
+    tie_word_embeddings: true,
+    eos_token_id: 151645,
+  });
+  const params = allocateParams(paramTable(config));
+  let x = 12345;
+  for (const t of params.tensors)
+    for (let i = 0; i < t.length; i++) {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      t[i] = (x / 2 ** 32 - 0.5) * 0.04;
+    }
+  return { config, params };
+}
+
 async function model(): Promise<Pick<ModelDir, "config" | "params">> {
   if (dirArg >= 0) return loadModelDir(process.argv[dirArg + 1]!);
+  if (scaled) return qwenHalfB();
   const config = newModelConfig({
     arch: "qwen2",
     vocabSize: 2048,
