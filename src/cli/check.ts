@@ -3,10 +3,18 @@
 
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
+import { z } from "zod";
 import { checkResponse } from "../checks/rules/index.ts";
 import { DataError } from "../errors.ts";
 import { fsHint, readJsonFile } from "../io/index.ts";
 import { InstructionSchema } from "../schema/index.ts";
+import { parseOptions } from "./util.ts";
+
+const OptionsSchema = z.strictObject({
+  instruction: z.string().min(1),
+  response: z.string().min(1),
+  json: z.boolean().default(false),
+});
 
 export function registerCheck(program: Command): void {
   program
@@ -15,7 +23,8 @@ export function registerCheck(program: Command): void {
     .requiredOption("--instruction <file>", "one structured instruction as JSON {id, description, constraints, input}")
     .requiredOption("--response <file>", "the response text")
     .option("--json", 'print {"constraints": [{"text", "type", "ok"}], "all_ok"}')
-    .action(async (opts: { instruction: string; response: string; json?: boolean }) => {
+    .action(async (raw: Record<string, unknown>) => {
+      const opts = parseOptions(OptionsSchema, raw, "check");
       const x = await readJsonFile(
         opts.instruction,
         InstructionSchema,
