@@ -13,6 +13,8 @@ const U32 = new Uint32Array(F32.buffer);
 export const Q8_0_BLOCK = 32;
 export const Q8_0_BYTES = 2 + Q8_0_BLOCK;
 
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
 /** Round half away from zero, as C's roundf (Math.round rounds half toward +∞). */
 function roundAway(x: number): number {
   return x < 0 ? -Math.round(-x) : Math.round(x);
@@ -47,10 +49,13 @@ export function f32ToF16(value: number): number {
   return sign | half;
 }
 
-/** Encode Float32 values as little-endian f16. */
+/** Encode Float32 values as little-endian f16 (typed-array stores on little-endian hosts, else DataView). */
 export function encodeF16(data: Float32Array): Buffer {
+  const bits = new Uint16Array(data.length);
+  for (let i = 0; i < data.length; i++) bits[i] = f32ToF16(data[i]!);
+  if (LITTLE_ENDIAN) return Buffer.from(bits.buffer);
   const out = Buffer.alloc(data.length * 2);
-  for (let i = 0; i < data.length; i++) out.writeUInt16LE(f32ToF16(data[i]!), i * 2);
+  for (let i = 0; i < bits.length; i++) out.writeUInt16LE(bits[i]!, i * 2);
   return out;
 }
 
@@ -70,6 +75,7 @@ export function decodeF16(bytes: Uint8Array): Float32Array {
 export function quantizeQ8_0(data: Float32Array): Buffer {
   const blocks = data.length / Q8_0_BLOCK;
   const out = Buffer.alloc(blocks * Q8_0_BYTES);
+  const qs = new Int8Array(out.buffer, out.byteOffset, out.byteLength); // int8 view of the same bytes
   for (let b = 0; b < blocks; b++) {
     const base = b * Q8_0_BLOCK;
     let amax = 0;
@@ -77,8 +83,8 @@ export function quantizeQ8_0(data: Float32Array): Buffer {
     const d = Math.fround(amax / 127);
     const id = d === 0 ? 0 : Math.fround(1 / d);
     out.writeUInt16LE(f32ToF16(d), b * Q8_0_BYTES);
-    for (let j = 0; j < Q8_0_BLOCK; j++)
-      out.writeInt8(roundAway(Math.fround(data[base + j]! * id)), b * Q8_0_BYTES + 2 + j);
+    const at = b * Q8_0_BYTES + 2;
+    for (let j = 0; j < Q8_0_BLOCK; j++) qs[at + j] = roundAway(Math.fround(data[base + j]! * id));
   }
   return out;
 }
