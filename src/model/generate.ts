@@ -314,9 +314,17 @@ export class ModelProvider implements ChatProvider {
   }
 
   async chat(messages: readonly ChatMessage[], options: CallOptions = {}): Promise<ChatResult> {
-    const prompt = this.tok.encodeChat(messages, { addGenerationPrompt: true });
+    return (await this.chatMany([messages], options))[0]!;
+  }
+
+  /**
+   * Several conversations with the same options, generated together (one prefill pass where padding allows, one
+   * decode step per token for all); each result equals `chat` of that conversation alone.
+   */
+  async chatMany(conversations: readonly (readonly ChatMessage[])[], options: CallOptions = {}): Promise<ChatResult[]> {
+    const prompts = conversations.map((m) => this.tok.encodeChat(m, { addGenerationPrompt: true }));
     const eos = this.tok.specialId("eos");
-    const g = await this.gen.generate(prompt, {
+    const gens = await this.gen.generateBatch(prompts, {
       maxTokens: options.max_tokens,
       temperature: options.temperature,
       topP: options.top_p,
@@ -325,11 +333,11 @@ export class ModelProvider implements ChatProvider {
       ...(eos !== null ? { stopIds: [eos] } : {}),
       decode: (ids) => this.tok.decode(ids, { skipSpecialTokens: true }),
     });
-    return {
+    return gens.map((g, i) => ({
       text: g.text ?? "",
-      usage: { prompt_tokens: prompt.length, completion_tokens: g.ids.length },
+      usage: { prompt_tokens: prompts[i]!.length, completion_tokens: g.ids.length },
       finish: g.finish,
-    };
+    }));
   }
 
   close(): Promise<void> {

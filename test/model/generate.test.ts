@@ -4,6 +4,7 @@
 // template and reports usage.
 
 import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { Generator, ModelProvider } from "../../src/model/generate.ts";
@@ -123,4 +124,30 @@ test("generation on a yarn model with attention and mlp biases: cached (batch pr
   assert.deepEqual(cached.ids, (await gen.generate(prompt, o, false)).ids);
   assert.deepEqual(cached.ids, (await gen.generate(prompt, { ...o, prefill: "tokens" })).ids);
   await gen.release();
+});
+
+test("chatMany generates several conversations together, each equal to chat alone", async () => {
+  const dir = await tmp("gen-many");
+  await tinyModel(join(dir, "m"));
+  const p = await ModelProvider.open(join(dir, "m"), 2);
+  const convs = [
+    [{ role: "user" as const, content: "Write one sentence about owls." }],
+    [{ role: "user" as const, content: "Hi" }],
+    [
+      { role: "system" as const, content: "Answer in uppercase letters only." },
+      { role: "user" as const, content: "Name three rivers and say which is the longest one." },
+    ],
+  ];
+  for (const o of [{ max_tokens: 10 }, { max_tokens: 10, temperature: 1.2, seed: 7 }]) {
+    const many = await p.chatMany(convs, o);
+    for (const [i, c] of convs.entries()) assert.deepEqual(many[i], await p.chat(c, o));
+  }
+  await p.close();
+});
+
+test("generate.ts has no attention, MLP, norm or RoPE of its own: the cached path runs llama.ts's decoder", async () => {
+  const src = await readFile(new URL("../../src/model/generate.ts", import.meta.url), "utf8");
+  for (const op of ["rope", "rmsNorm", "softmax", "linear", "silu", "matmul"])
+    assert.doesNotMatch(src, new RegExp(`E\\.${op}\\(`), `generate.ts calls E.${op}`);
+  assert.match(src, /decoder\(cfg, p, ids, a, cache\)/);
 });
