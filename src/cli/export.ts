@@ -27,7 +27,7 @@ export function registerExport(program: Command): void {
     .option("--json", "print one JSON summary object")
     .addHelpText(
       "after",
-      "\nExample:\n  iopo export --model-dir runs/sft/final --to gguf --out model.gguf --dtype q8_0\n" +
+      "\nExample:\n  iopo export --model-dir runs/iopo/checkpoint-500 --to gguf --out model.gguf --dtype q8_0\n" +
         "  llama-server -m model.gguf --port 8080   # then: iopo eval … --base-url http://127.0.0.1:8080/v1",
     )
     .action(async (raw: Record<string, unknown>) => {
