@@ -1,10 +1,18 @@
 // `iopo stats <file>`: counts and distributions of a data file (TRACE, groups, SFT, pairs, …), as a table or JSON.
 
 import type { Command } from "commander";
+import { z } from "zod";
 import { readTaxonomy } from "../construct/index.ts";
 import { detectFormat, FORMAT_NAMES, getFormat, type Skipped } from "../io/index.ts";
 import { formatStats, StatsAccumulator } from "../report/index.ts";
-import { reportSkipped, SKIP_HINT } from "./util.ts";
+import { parseOptions, reportSkipped, SKIP_HINT } from "./util.ts";
+
+const OptionsSchema = z.strictObject({
+  from: z.string().optional(),
+  json: z.boolean().default(false),
+  skipInvalid: z.boolean().default(false),
+  taxonomy: z.string().min(1).optional(),
+});
 
 export function registerStats(program: Command): void {
   program
@@ -16,7 +24,8 @@ export function registerStats(program: Command): void {
     .option("--skip-invalid", "skip invalid lines (reported) instead of stopping")
     .option("--taxonomy <file.json>", "count by this taxonomy's dimensions instead of the built-in 26")
     .addHelpText("after", "\nExample:\n  iopo stats trace_eval.jsonl --json")
-    .action(async (file: string, opts: { from?: string; json?: boolean; skipInvalid?: boolean; taxonomy?: string }) => {
+    .action(async (file: string, raw: Record<string, unknown>) => {
+      const opts = parseOptions(OptionsSchema, raw, "stats");
       const format = getFormat(opts.from ?? (await detectFormat(file)));
       const skipped: Skipped[] = [];
       const acc = new StatsAccumulator(opts.taxonomy ? (await readTaxonomy(opts.taxonomy)).taxonomy : undefined);
