@@ -169,8 +169,9 @@ def load_weights(model_dir, table):
 class Loaded:
     """A model ready for training: the module, its parameters in table order, and how it was built."""
 
-    def __init__(self, module, params, kind):
-        self.module, self.params, self.kind = module, params, kind
+    def __init__(self, module, params, kind, keys):
+        self.module, self.params, self.kind, self.keys = module, params, kind, keys
+        self.fsdp = False  # fsdp.wrap: params are then this rank's shards
 
     def logits(self, ids):
         if self.kind == "transformers":
@@ -200,4 +201,4 @@ def load(model_dir, cfg, table, rope, device):
         module.tie_weights()
     module.to(device)
     named = dict(module.named_parameters())
-    return Loaded(module, [named[row["key"]] for row in table], kind)
+    return Loaded(module, [named[row["key"]] for row in table], kind, [row["key"] for row in table])

@@ -139,7 +139,17 @@ class AdamW:
 
 # ---- checkpoints, as src/train/checkpoint.ts ----
 
-def save_checkpoint(job, plan, model, opt, step, state, loss):
+def full_tensors(model, opt):
+    """Weights and moments as full tensors in table order (gathered from the shards under FSDP; rank 0 only)."""
+    if model.fsdp:
+        from .fsdp import gather
+        w, m, v = gather(model), gather(model, opt.m), gather(model, opt.v)
+        return [[d.get(k) for k in model.keys] for d in (w, m, v)]
+    return [p.data for p in model.params], opt.m, opt.v
+
+
+def save_checkpoint(job, plan, tensors, adam_t, step, state, loss):
+    weights, m_all, v_all = tensors
     out = job["out"]
     final = os.path.join(out, f"checkpoint-{step}")
     tmp = os.path.join(out, f".checkpoint-{step}.tmp-{os.getpid()}")
@@ -153,19 +163,19 @@ def save_checkpoint(job, plan, model, opt, step, state, loss):
         f.write(json.dumps(cfg, indent=2) + "\n")
     table = job["table"]
     write_file(os.path.join(tmp, "model.safetensors"),
-               [(r["key"], p.data) for r, p in zip(table, model.params)], dtype=job["save_dtype"])
+               [(r["key"], w) for r, w in zip(table, weights)], dtype=job["save_dtype"])
     for src in job["side_files"]:
         shutil.copyfile(src, os.path.join(tmp, os.path.basename(src)))
     write_file(os.path.join(tmp, "optimizer.safetensors"),
-               [(f"exp_avg.{r['key']}", m) for r, m in zip(table, opt.m)]
-               + [(f"exp_avg_sq.{r['key']}", v) for r, v in zip(table, opt.v)], dtype="F32")
+               [(f"exp_avg.{r['key']}", m) for r, m in zip(table, m_all)]
+               + [(f"exp_avg_sq.{r['key']}", v) for r, v in zip(table, v_all)], dtype="F32")
     trainer_state = {"step": step, "epoch": state["epoch"], "cursor": state["cursor"],
                      "order": plan["orders"][str(state["epoch"])], "rng": state["rng"],
                      "total_steps": job["total_steps"], "tokens": state["tokens"]}
     with open(os.path.join(tmp, "trainer_state.json"), "w") as f:
         f.write(json.dumps(trainer_state, separators=(",", ":")) + "\n")
     manifest = {"format": "iopo-checkpoint", "version": 1, "step": step, "param_table_hash": job["param_table_hash"],
-                "adam_t": opt.t, "config": job["checkpoint_config"], "loss": loss}
+                "adam_t": adam_t, "config": job["checkpoint_config"], "loss": loss}
     with open(os.path.join(tmp, "manifest.json"), "w") as f:
         f.write(json.dumps(manifest, indent=2) + "\n")
     shutil.rmtree(final, ignore_errors=True)
@@ -173,15 +183,21 @@ def save_checkpoint(job, plan, model, opt, step, state, loss):
     return final
 
 
-def restore(job, opt):
+def restore(job, model, opt):
     path = os.path.join(job["resume"]["dir"], "optimizer.safetensors")
     tensors = read_file(path)
-    for i, r in enumerate(job["table"]):
-        for name, dst in ((f"exp_avg.{r['key']}", opt.m[i]), (f"exp_avg_sq.{r['key']}", opt.v[i])):
-            if name not in tensors:
-                raise JobError("optimizer state lacks a tensor", path=path, field=name,
-                               hint="resume from an earlier checkpoint-<step> directory or start over without --resume")
-            dst.copy_(tensors[name].float())
+    for name in [f"{kind}.{r['key']}" for kind in ("exp_avg", "exp_avg_sq") for r in job["table"]]:
+        if name not in tensors:
+            raise JobError("optimizer state lacks a tensor", path=path, field=name,
+                           hint="resume from an earlier checkpoint-<step> directory or start over without --resume")
+    for kind, dst in (("exp_avg", opt.m), ("exp_avg_sq", opt.v)):
+        full = {r["key"]: tensors[f"{kind}.{r['key']}"].float() for r in job["table"]}
+        if model.fsdp:
+            from .fsdp import scatter
+            scatter(model, full, dst)
+        else:
+            for r, d in zip(job["table"], dst):
+                d.copy_(full[r["key"]])
     opt.t = job["resume"]["adam_t"]
 
 
@@ -198,16 +214,21 @@ def run_train(job, rk):
         plan = json.load(f)
     with open(os.path.join(job["dir"], "refs.json")) as f:
         refs = json.load(f)  # [record][sequence], zeros for reference-free methods
-    model = load(job["init"], job["model_config"], job["table"], job["rope"], rk.device)
+    fsdp = bool(job.get("fsdp")) and rk.world > 1
+    # FSDP: built on the CPU, then sharded onto the device (a full 7B copy never sits on one GPU twice).
+    model = load(job["init"], job["model_config"], job["table"], job["rope"], torch.device("cpu") if fsdp else rk.device)
     model.module.train()
     if job["grad_checkpointing"]:
         if model.kind == "transformers":
             model.module.gradient_checkpointing_enable()
         else:
             model.module.grad_checkpointing = True
+    if fsdp:
+        from .fsdp import wrap
+        wrap(model, rk.device)
     opt = AdamW(model.params, [r["decay"] for r in job["table"]], job["adam"])
     if job["resume"]:
-        restore(job, opt)
+        restore(job, model, opt)
     rk.emit(event="ready", model=model.kind, torch=torch.__version__, world=rk.world,
             params=sum(p.numel() for p in model.params))
     loss_spec, S, B = job["loss"], len(job["loss"]["nll"]), job["batch"]
@@ -224,23 +245,41 @@ def run_train(job, rk):
         loss = torch.zeros(1, dtype=torch.float64, device=rk.device)
         lo = rk.rank * per_rank
         mine = list(range(lo, min(lo + per_rank, len(idx))))
-        for p in model.params:
-            p.grad = torch.zeros_like(p)
-        for k in range(0, len(mine), B):
-            part = mine[k: k + B]
+        if model.fsdp:
+            model.module.zero_grad(set_to_none=True)
+        else:
+            for p in model.params:
+                p.grad = torch.zeros_like(p)
+        # FSDP: every rank runs as many micro-batches as rank 0 (collectives in each forward); a rank short of
+        # records repeats one with weight 0.
+        count = -(-min(len(idx), per_rank) // B) if model.fsdp else -(-len(mine) // B)
+        for k in range(count):
+            part = mine[k * B: (k + 1) * B]
+            live = 1.0 if part else 0.0
+            part = part or [0]
             recs = [step_recs[i] for i in part]
             lp = sequence_logps(model, [q for r in recs for q in r["seqs"]], rk.device, job).view(len(recs), S)
             ref = torch.tensor([refs[idx[i]] for i in part], dtype=torch.float32, device=rk.device)
             nll_w, seq_scale, rec_w = weights(recs, loss_spec, len(idx), response_tokens, rk.device)
-            total = record_loss(lp, ref, nll_w, seq_scale, rec_w, loss_spec).sum()
-            total.backward()
+            total = record_loss(lp, ref, nll_w, seq_scale, rec_w, loss_spec).sum() * live
+            # FSDP averages gradients over ranks; the step's loss is their sum.
+            (total * rk.world if model.fsdp else total).backward()
             loss += total.detach().double()
-            lp_all[part] = lp.detach()
+            if live:
+                lp_all[part] = lp.detach()
         for p in model.params:
-            rk.sum_(p.grad)
+            if p.grad is None:
+                p.grad = torch.zeros_like(p)
+            if not model.fsdp:
+                rk.sum_(p.grad)
         rk.sum_(loss)
         rk.sum_(lp_all)
-        norm = math.sqrt(sum(float((p.grad.double() ** 2).sum()) for p in model.params))
+        sq = torch.zeros(1, dtype=torch.float64, device=rk.device)
+        for p in model.params:
+            sq += (p.grad.double() ** 2).sum()
+        if model.fsdp:
+            rk.sum_(sq)  # disjoint shards: the squares add up
+        norm = math.sqrt(float(sq))
         loss_v = float(loss)
         event = {"event": "step", "step": st["step"], "loss": loss_v, "grad_norm": norm,
                  "lp": lp_all.cpu().tolist(), "tokens": {"prompt": prompt_tokens, "response": response_tokens}}
@@ -258,8 +297,9 @@ def run_train(job, rk):
         step = st["step"]
         if (job["save_every"] > 0 and step % job["save_every"] == 0 and step < job["stop_at"]) \
                 or step == job["stop_at"]:
+            tensors = full_tensors(model, opt) if (model.fsdp or rk.rank == 0) else None
             if rk.rank == 0:
-                last_saved = save_checkpoint(job, plan, model, opt, step, st["state"], loss_v)
+                last_saved = save_checkpoint(job, plan, tensors, opt.t, step, st["state"], loss_v)
                 rk.emit(event="checkpoint", dir=last_saved, step=step)
             rk.barrier()
     rk.emit(event="done")
