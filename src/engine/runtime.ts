@@ -47,7 +47,8 @@ function checkFeed(info: TensorInfo, f: Feed): void {
     f.dims.length === info.shape.length && info.shape.every((d, i) => typeof d !== "number" || d === f.dims[i]);
   if (!fits || n !== f.data.length)
     throw new ShapeError(`feed ${info.name} does not fit the graph input`, {
-      expected: `dims [${info.shape.join(", ")}] of ${info.dtype}`,
+      // When the dims agree the value count is what differs: name both, or the message reads "[a] …, got [a]".
+      expected: `dims [${info.shape.join(", ")}] of ${info.dtype}${fits ? ` (${n} values)` : ""}`,
       got: `dims [${f.dims.join(", ")}] with ${f.data.length} values`,
     });
 }
