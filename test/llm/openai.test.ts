@@ -86,7 +86,13 @@ test("a 200 that is not a chat completion is a server error", async () => {
   const p = new OpenAIProvider({ baseURL: server.url, model: "tiny" });
   const err = await failure(p, "x");
   assert.equal(err.kind, "server_error");
-  assert.match(err.message, /malformed reply/);
+  assert.match(err.message, /malformed reply: chat completion field choices: .*; got nothing/);
+
+  // An empty choices array says what is wrong with it (it read "got object").
+  server.script = { fault: () => ({ kind: "status", status: 200, body: { choices: [], usage: null } }) };
+  const empty = await failure(p, "y");
+  assert.equal(empty.kind, "server_error");
+  assert.match(empty.message, /field choices: .*>=1 items; got 0 item\(s\)/);
 });
 
 test("the API key comes from the named variable, is sent as a bearer token and never shows in errors", async () => {
