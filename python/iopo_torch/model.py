@@ -175,7 +175,7 @@ class Loaded:
 
     def logits(self, ids):
         if self.kind == "transformers":
-            return self.module(input_ids=ids, attention_mask=torch.ones_like(ids)).logits
+            return self.module(input_ids=ids, attention_mask=torch.ones_like(ids), use_cache=False).logits
         return self.module(ids)
 
 

@@ -32,7 +32,12 @@ class Rank:
         if cuda:
             torch.cuda.set_device(local)
         self.device = torch.device(f"cuda:{local}" if cuda else "cpu")
-        if self.world > 1:
+        # FSDP needs a process group even on one rank (`iopo train --fsdp --nproc 1`).
+        if self.world > 1 or job.get("fsdp"):
+            os.environ.setdefault("MASTER_ADDR", "127.0.0.1")
+            os.environ.setdefault("MASTER_PORT", "29500")
+            os.environ.setdefault("RANK", "0")
+            os.environ.setdefault("WORLD_SIZE", "1")
             dist.init_process_group("nccl" if cuda else "gloo", init_method="env://")
 
     def emit(self, **event):
@@ -214,7 +219,7 @@ def run_train(job, rk):
         plan = json.load(f)
     with open(os.path.join(job["dir"], "refs.json")) as f:
         refs = json.load(f)  # [record][sequence], zeros for reference-free methods
-    fsdp = bool(job.get("fsdp")) and rk.world > 1
+    fsdp = bool(job.get("fsdp"))
     # FSDP: built on the CPU, then sharded onto the device (a full 7B copy never sits on one GPU twice).
     model = load(job["init"], job["model_config"], job["table"], job["rope"], torch.device("cpu") if fsdp else rk.device)
     model.module.train()
@@ -302,7 +307,8 @@ def run_train(job, rk):
                 last_saved = save_checkpoint(job, plan, tensors, opt.t, step, st["state"], loss_v)
                 rk.emit(event="checkpoint", dir=last_saved, step=step)
             rk.barrier()
-    rk.emit(event="done")
+    peak = torch.cuda.max_memory_allocated(rk.device) if rk.device.type == "cuda" else None
+    rk.emit(event="done", peak_gpu_bytes=peak)
     return 0
 
 
@@ -326,5 +332,5 @@ def run(mode, job_path):
             sys.stderr.write(f"{e}\n")
         return EXIT_JOB_ERROR
     finally:
-        if rk.world > 1 and dist.is_initialized():
+        if dist.is_initialized():
             dist.destroy_process_group()

@@ -164,6 +164,8 @@ export async function trainTorch(inp: TorchRunInputs): Promise<TrainResult> {
       logger.info(
         `torch ${String(e.torch)}: ${String(e.world)} rank(s), ${String(e.model)} model, ${String(e.params)} parameters`,
       );
+    else if (e.event === "done" && typeof e.peak_gpu_bytes === "number")
+      logger.info(`peak GPU memory of rank 0: ${(e.peak_gpu_bytes / 2 ** 30).toFixed(2)} GiB`);
     else if (e.event === "checkpoint") {
       lastDir = String(e.dir);
       logger.info(`checkpoint ${lastDir}`);
