@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Independent plain-PyTorch reference for real-checkpoint options of a Llama/Qwen2 model (no transformers).
 
-Reads one JSON request on stdin: {"cases": [{"dir": <HF model dir>, "sequences": [[ids], ...]}, ...]} and writes
+Reads one JSON request on stdin: {"cases": [{"dir": <HF model dir>, "sequences": [[ids], ...]}, ...]} (or
+"sequences": [], "positions": T and optionally "rows": [t, ...] for RoPE tables alone, from config.json only) and writes
 {"torch_version", "cases": [{"inv_freq", "attention_factor", "cos", "sin", "logps": [[per-token log-prob], ...]}]}
 on stdout. For every case it reads config.json and model.safetensors (its own reader), computes the RoPE inverse
 frequencies of `rope_scaling` (default, linear, dynamic, llama3, yarn; formulas written here from the definitions
@@ -177,10 +178,13 @@ def main():
     for case in req["cases"]:
         with open(os.path.join(case["dir"], "config.json")) as f:
             cfg = json.load(f)
-        w = read_safetensors(os.path.join(case["dir"], "model.safetensors"))
-        T = max(len(s) for s in case["sequences"])
+        # A case without sequences asks for the tables only (of `positions` positions): no weights are read.
+        w = read_safetensors(os.path.join(case["dir"], "model.safetensors")) if case["sequences"] else None
+        T = max(len(s) for s in case["sequences"]) if case["sequences"] else case["positions"]
         inv, att = rope_parameters(cfg, T)
         cos, sin = rope_tables(inv, att, T)
+        if "rows" in case:  # only these positions' rows of the tables
+            cos, sin = cos[case["rows"]], sin[case["rows"]]
         out.append({
             "inv_freq": inv.tolist(),
             "attention_factor": att,

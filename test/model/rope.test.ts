@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -164,7 +164,7 @@ interface Reference {
   cases: { inv_freq: number[]; attention_factor: number; cos: number[]; sin: number[]; logps: number[][] }[];
 }
 
-function runReference(cases: { dir: string; sequences: number[][] }[]): Reference {
+function runReference(cases: { dir: string; sequences: number[][]; positions?: number; rows?: number[] }[]): Reference {
   const r = spawnSync("/usr/bin/python3", [SCRIPT], { input: JSON.stringify({ cases }), maxBuffer: 1 << 28 });
   assert.equal(
     r.status,
@@ -226,4 +226,99 @@ test("rope_scaling, biases and head_dim match an independent PyTorch forward (lo
     assert.ok(shift > 1e-3, `${b.name}: scaling changed the log-probs by only ${shift}`);
   }
   console.log(`torch ${ref.torch_version}`);
+});
+
+// Published configs (values as on the Hugging Face hub), tables over long position ranges.
+const LLAMA_32_1B = {
+  architectures: ["LlamaForCausalLM"],
+  attention_bias: false,
+  bos_token_id: 128000,
+  eos_token_id: 128001,
+  head_dim: 64,
+  hidden_size: 2048,
+  intermediate_size: 8192,
+  max_position_embeddings: 131072,
+  mlp_bias: false,
+  model_type: "llama",
+  num_attention_heads: 32,
+  num_hidden_layers: 16,
+  num_key_value_heads: 8,
+  rms_norm_eps: 1e-5,
+  rope_scaling: {
+    factor: 32.0,
+    high_freq_factor: 4.0,
+    low_freq_factor: 1.0,
+    original_max_position_embeddings: 8192,
+    rope_type: "llama3",
+  },
+  rope_theta: 500000.0,
+  tie_word_embeddings: true,
+  torch_dtype: "bfloat16",
+  vocab_size: 128256,
+};
+const QWEN25_05B = {
+  architectures: ["Qwen2ForCausalLM"],
+  bos_token_id: 151643,
+  eos_token_id: 151645,
+  hidden_size: 896,
+  intermediate_size: 4864,
+  max_position_embeddings: 32768,
+  max_window_layers: 21,
+  model_type: "qwen2",
+  num_attention_heads: 14,
+  num_hidden_layers: 24,
+  num_key_value_heads: 2,
+  rms_norm_eps: 1e-6,
+  rope_theta: 1000000.0,
+  sliding_window: 32768,
+  tie_word_embeddings: true,
+  torch_dtype: "bfloat16",
+  use_sliding_window: false,
+  vocab_size: 151936,
+};
+
+test("published configs: Llama-3.2-1B (llama3) and Qwen2.5 (plain, and its documented yarn) over 8192 positions", async () => {
+  const cases = [
+    { name: "llama-3.2-1b", raw: LLAMA_32_1B },
+    { name: "qwen2.5-0.5b", raw: QWEN25_05B },
+    {
+      name: "qwen2.5-0.5b-yarn",
+      raw: { ...QWEN25_05B, rope_scaling: { factor: 4.0, original_max_position_embeddings: 32768, type: "yarn" } },
+    },
+  ];
+  const T = 8192;
+  // Every 61st position and the last few: small and large angles, without shipping 8192 rows of numbers.
+  const rows = [...Array.from({ length: 135 }, (_, k) => 61 * k), T - 3, T - 2, T - 1];
+  const dirs = [];
+  for (const c of cases) {
+    const dir = join(work, c.name);
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, "config.json"), JSON.stringify(c.raw));
+    dirs.push({ dir, sequences: [], positions: T, rows });
+  }
+  const ref = runReference(dirs);
+  for (const [i, c] of cases.entries()) {
+    const cfg = parseModelConfig(c.raw);
+    const { invFreq, attentionFactor } = ropeFrequencies(cfg, T);
+    const r = ref.cases[i]!;
+    assert.deepEqual(Array.from(invFreq), r.inv_freq, `${c.name}: inverse frequencies bit for bit`);
+    assert.equal(attentionFactor, r.attention_factor);
+    const { cos, sin } = ropeTables(cfg, T);
+    const D = invFreq.length * 2;
+    let err = 0;
+    for (const [k, t] of rows.entries())
+      for (let j = 0; j < D; j++) {
+        err = Math.max(err, Math.abs(cos[t * D + j]! - r.cos[k * D + j]!));
+        err = Math.max(err, Math.abs(sin[t * D + j]! - r.sin[k * D + j]!));
+      }
+    console.log(
+      `${c.name.padEnd(18)} attention factor ${attentionFactor.toFixed(4)}  cos/sin max abs err ${err.toExponential(1)}`,
+    );
+    assert.ok(err <= 2e-6, `${c.name}: cos/sin abs err ${err}`);
+  }
+  // Qwen2.5's window: off as published; switched on, layers 21–23 would use it, so 32768 tokens is the limit.
+  assert.equal(modelDims(parseModelConfig(QWEN25_05B)).window, null);
+  assert.equal(modelDims(parseModelConfig({ ...QWEN25_05B, use_sliding_window: true })).window, 32768);
+  // Qwen2.5's yarn at factor 4: attention factor 0.1·ln 4 + 1 (transformers ≥ 4.56 keeps the given factor).
+  assert.ok(Math.abs(ref.cases[2]!.attention_factor - (0.1 * Math.log(4) + 1)) < 1e-12);
 });
