@@ -13,9 +13,10 @@ const ProposeReply = z.object({ types: z.array(ProposalSchema).min(1) });
 const SameReply = z.object({ same: z.boolean() });
 const MapReply = z.object({ dimension: z.string().nullable() });
 
-function describe(c: TypeCluster): string {
-  const aka = c.aliases.length ? ` (also called: ${c.aliases.slice(0, 5).join(", ")})` : "";
-  return `${c.name}${aka}: ${c.definition}`;
+function describe(c: TypeCluster, lang: Lang): string {
+  const names = c.aliases.slice(0, 5);
+  if (lang === "zh") return `${c.name}${names.length ? `（又称：${names.join("、")}）` : ""}：${c.definition}`;
+  return `${c.name}${names.length ? ` (also called: ${names.join(", ")})` : ""}: ${c.definition}`;
 }
 
 // ---- exports ----
@@ -47,7 +48,7 @@ export class LlmTaxonomyRoles implements TaxonomyRoles {
     return ask(
       this.r,
       key,
-      prompt("merge", this.lang, { a: describe(a), b: describe(b) }),
+      prompt("merge", this.lang, { a: describe(a, this.lang), b: describe(b, this.lang) }),
       (t) => jsonReply(SameReply)(t).same,
       "propose_failed",
     );
@@ -64,6 +65,12 @@ export class LlmTaxonomyRoles implements TaxonomyRoles {
       if (!d) throw new InvalidReply(`"${v}" is not one of the listed dimensions`);
       return d.name as DimensionName;
     };
-    return ask(this.r, key, prompt("map", this.lang, { type: describe(c), dimensions: dims }), parse, "propose_failed");
+    return ask(
+      this.r,
+      key,
+      prompt("map", this.lang, { type: describe(c, this.lang), dimensions: dims }),
+      parse,
+      "propose_failed",
+    );
   }
 }
