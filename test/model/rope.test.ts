@@ -18,6 +18,7 @@ import {
   llamaInputs,
   type ModelConfig,
   makeRng,
+  modelDims,
   paramFeeds,
   parseModelConfig,
   ropeFrequencies,
