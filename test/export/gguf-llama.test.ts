@@ -1,7 +1,8 @@
 // GGUF export proved by another engine: llama.cpp (node-llama-cpp 3.21.1, CPU) loads the exported file, reads the
 // metadata we meant (its own GGUF parser), tokenizes the chat-templated prompts as tokenizer.json does, and continues
-// 10 prompts greedily token for token as the embedded engine behind `iopo generate --model-dir` (f32; Qwen2 and
-// Llama, the latter through the q/k row permutation). f16 and q8_0 files load and generate.
+// 10 prompts greedily token for token as the embedded engine behind `iopo generate --model-dir` (f32; Qwen2, Llama,
+// and Llama with q/k/v/o biases and head_dim ≠ hidden/heads, through the q/k permutation). f16 and q8_0 files load
+// and generate.
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,7 +10,16 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { type ExportDtype, exportGguf } from "../../src/export/index.ts";
 import { Generator } from "../../src/model/generate.ts";
-import { createModel, loadModelDir, loadTokenizer, type ModelDir, saveModelDir } from "../../src/model/index.ts";
+import {
+  createModel,
+  initParams,
+  loadModelDir,
+  loadTokenizer,
+  type ModelDir,
+  makeRng,
+  parseModelConfig,
+  saveModelDir,
+} from "../../src/model/index.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "iopo-export-llama-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -42,14 +52,16 @@ before(async () => {
   });
 });
 
+type Variant = "qwen2" | "llama" | "llama-bias-hd32";
+
 /**
  * A tiny model with a tokenizer trained on the README. Its 2-D weights are scaled ×8 (std 0.16): at the init std
  * of 0.02 the logits are nearly flat and greedy decoding repeats one token, which would make the comparison empty.
  */
-async function tinyModel(arch: "qwen2" | "llama", intermediate = 192): Promise<{ md: string; model: ModelDir }> {
+async function tinyModel(arch: Variant, intermediate = 192): Promise<{ md: string; model: ModelDir }> {
   const text = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
-  const model = createModel([text], {
-    arch,
+  let model = createModel([text], {
+    arch: arch === "qwen2" ? "qwen2" : "llama",
     vocabSize: 400,
     hidden: 64,
     layers: 2,
@@ -59,9 +71,16 @@ async function tinyModel(arch: "qwen2" | "llama", intermediate = 192): Promise<{
     maxPosition: 512,
     seed: 3,
   });
+  if (arch === "llama-bias-hd32") {
+    // Biases on q/k/v/o (the q/k ones are permuted too) and head_dim 32 ≠ hidden/heads (key_length metadata).
+    const config = parseModelConfig({ ...model.config, attention_bias: true, head_dim: 32 });
+    model = { ...model, config, params: initParams(config, 3) };
+  }
+  const rand = makeRng(7);
   model.params.table.forEach((row, i) => {
-    if (row.shape.length === 2)
-      for (const [j, v] of model.params.tensors[i]!.entries()) model.params.tensors[i]![j] = v * 8;
+    const t = model.params.tensors[i]!;
+    if (row.shape.length === 2) for (const [j, v] of t.entries()) t[j] = v * 8;
+    else if (row.key.endsWith(".bias")) for (const j of t.keys()) t[j] = rand() - 0.5;
   });
   const md = join(dir, `${arch}-${intermediate}`);
   await saveModelDir(md, model);
@@ -74,8 +93,17 @@ async function tinyModel(arch: "qwen2" | "llama", intermediate = 192): Promise<{
  */
 async function llamaCppRun(path: string, prompts: readonly number[][], n: number, texts: readonly string[] = []) {
   const model = await llama.loadModel({ modelPath: path });
-  // One thread: llama.cpp's default (all cores, spin-waiting) crawls on a shared 2-core machine.
-  const ctx = await model.createContext({ contextSize: 512, sequences: 1, threads: 1 });
+  // One thread: llama.cpp's default (all cores, spin-waiting) crawls on a shared 2-core machine. The KV cache in
+  // F32 and no flash attention: llama.cpp's default F16 cache rounds keys and values (≈1e-3 relative), enough to
+  // flip a near-tie; with these settings the whole forward pass is f32, as the embedded engine's.
+  const ctx = await model.createContext({
+    contextSize: 512,
+    sequences: 1,
+    threads: 1,
+    flashAttention: false,
+    experimentalKvCacheKeyType: "F32",
+    experimentalKvCacheValueType: "F32",
+  });
   const seq = ctx.getSequence();
   const outs: number[][] = [];
   try {
@@ -95,7 +123,7 @@ async function llamaCppRun(path: string, prompts: readonly number[][], n: number
   }
 }
 
-for (const arch of ["qwen2", "llama"] as const) {
+for (const arch of ["qwen2", "llama", "llama-bias-hd32"] as const satisfies readonly Variant[]) {
   test(`${arch}: llama.cpp continues 10 prompts greedily token for token as the embedded engine (f32)`, async () => {
     const { md, model } = await tinyModel(arch);
     const out = join(dir, `${arch}.gguf`);
