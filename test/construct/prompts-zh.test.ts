@@ -75,7 +75,10 @@ test("every Chinese prompt, as the roles fill it, is Chinese apart from keys, na
   const en: string[] = [];
   const enRoles = new LlmRoles({
     requester: {
-      request: async (r) => (en.push(r.messages.at(-1)!.content), { ok: false, error: { cause: "t", message: "t" } }),
+      request: async (r) => {
+        en.push(r.messages.at(-1)!.content);
+        return { ok: false, error: { cause: "t", message: "t" } };
+      },
     },
     model: "m",
   });
