@@ -29,11 +29,11 @@ const PROMPTS = [
   "List three fruits, one per line.",
   "What is 12 times 7?",
   "Answer in exactly two sentences: why is the sky blue?",
-  "Translate 'good morning' into French.",
   "Give me a title for a story about a robot.",
   "Reply in JSON with keys name and age.",
   "Summarize: the quick brown fox jumps over the lazy dog.",
-  "Name a prime number larger than 100.",
+  "用三句话介绍一下长城。", // CJK: byte-level tokens of 3-byte characters
+  "Café au lait ☕ — naïve résumé, 12 000 €.",
   "Explain recursion to a child, without using the word 'function'.",
 ];
 const NEW_TOKENS = 24;
