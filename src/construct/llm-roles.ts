@@ -4,7 +4,7 @@
 
 import { z } from "zod";
 import { RULE_KINDS, validateRuleSpec } from "../checks/rules/index.ts";
-import { parseTracePrompt, renderTracePrompt, renumber } from "../io/layout.ts";
+import { parseTracePrompt, renderTracePrompt, renumber } from "../io/index.ts";
 import { InvalidReply } from "../llm/index.ts";
 import {
   type Constraint,

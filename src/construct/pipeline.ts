@@ -4,7 +4,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { DataError } from "../errors.ts";
-import { readJsonl } from "../io/jsonl.ts";
+import { readJsonl } from "../io/index.ts";
 import { type Example, ExampleSchema, type GroupMode, IopoGroupSchema, PreferencePairSchema } from "../schema/index.ts";
 import { type CountDistribution, countWeights, DEFAULT_COUNTS } from "./distribution.ts";
 import { GROUP_STAGES, groupOne } from "./groups.ts";

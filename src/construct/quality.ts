@@ -3,7 +3,7 @@
 // repair attempt, judged again; a drop only when the repair fails. No file I/O.
 
 import { findConflicts, parseRuleSpec, type RuleSpec } from "../checks/rules/index.ts";
-import { renumber } from "../io/layout.ts";
+import { renumber } from "../io/index.ts";
 import type { Instruction } from "../schema/index.ts";
 import { RESERVED } from "./offline/vocab.ts";
 import { type DropCode, drop, ok, type QcAspect, type Roles, type StageResult } from "./roles.ts";

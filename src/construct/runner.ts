@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { appendFile, mkdir, readFile, rename, stat, truncate } from "node:fs/promises";
 import { join } from "node:path";
 import { ConfigError, DataError } from "../errors.ts";
-import { writeFileAtomic } from "../io/jsonl.ts";
+import { writeFileAtomic } from "../io/index.ts";
 import type { Reject, Trail } from "./stages.ts";
 
 // ---- types ----

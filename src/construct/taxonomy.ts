@@ -7,7 +7,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { KIND_DIMENSION } from "../checks/rules/index.ts";
 import { DataError } from "../errors.ts";
-import { writeFileAtomic } from "../io/jsonl.ts";
+import { writeFileAtomic } from "../io/index.ts";
 import {
   CATEGORIES,
   DIMENSIONS,

@@ -13,7 +13,7 @@ import {
   type RuleSpec,
 } from "../../checks/rules/index.ts";
 import { ConfigError } from "../../errors.ts";
-import { parseTracePrompt, renderTracePrompt, renumber } from "../../io/layout.ts";
+import { parseTracePrompt, renderTracePrompt, renumber } from "../../io/index.ts";
 import type { Constraint, Instruction, Relations, RewriteOp, Taxonomy } from "../../schema/index.ts";
 import { contradictions, keepOnly } from "../quality.ts";
 import {
