@@ -30,6 +30,9 @@ const PRE_BY_PATTERN: Record<string, string> = {
   [LLAMA3_SPLIT_PATTERN]: "llama-bpe",
 };
 
+/** Whether llama.cpp looks a whole pre-token up in the vocabulary before merging (BPE `ignore_merges`), per name. */
+const IGNORES_MERGES: Record<string, boolean> = { qwen2: false, "llama-bpe": true, "gpt-2": false };
+
 const PATH = "tokenizer.json";
 const fail = (message: string, field: string, expected: string, got: string) =>
   new ConfigError(message, {
@@ -40,8 +43,24 @@ const fail = (message: string, field: string, expected: string, got: string) =>
     hint: "GGUF export supports byte-level BPE tokenizers with the Qwen2 or Llama-3 split (as `iopo init-model` writes)",
   });
 
-/** The pre-tokenizer name: a Split with a known regex followed by ByteLevel without its own regex. */
+/**
+ * The pre-tokenizer name: a Split with a known regex followed by ByteLevel without its own regex (or a plain
+ * ByteLevel), and the BPE model's `ignore_merges` as llama.cpp assumes it for that name.
+ */
 function preTokenizerName(json: Record<string, unknown>): string {
+  const name = preTokenizerOf(json);
+  const ignores = (json.model as { ignore_merges?: unknown } | undefined)?.ignore_merges === true;
+  if (ignores !== IGNORES_MERGES[name])
+    throw fail(
+      `BPE ignore_merges differs from llama.cpp's "${name}" tokenizer`,
+      "model.ignore_merges",
+      String(IGNORES_MERGES[name]),
+      String(ignores),
+    );
+  return name;
+}
+
+function preTokenizerOf(json: Record<string, unknown>): string {
   const pre = json.pre_tokenizer as { type?: string; pretokenizers?: Record<string, unknown>[] } | null | undefined;
   const steps = pre?.type === "Sequence" ? (pre.pretokenizers ?? []) : pre ? [pre as Record<string, unknown>] : [];
   const split = steps.find((s) => s.type === "Split");

@@ -4,7 +4,7 @@
 // and Llama with q/k/v/o biases and head_dim ≠ hidden/heads, through the q/k permutation). f16 and q8_0 files load
 // and generate.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -215,3 +215,30 @@ for (const dtype of ["f16", "q8_0"] as const satisfies readonly ExportDtype[]) {
     }
   });
 }
+
+test("a Llama-3 split tokenizer is exported as llama.cpp's llama-bpe and tokenizes as tokenizer.json does", async () => {
+  const { md } = await tinyModel("llama");
+  const l3 = join(dir, "llama3-split");
+  cpSync(md, l3, { recursive: true });
+  const json = JSON.parse(readFileSync(join(l3, "tokenizer.json"), "utf8"));
+  // Llama-3's published split: digits in runs of up to three; its BPE model ignores merges for whole-vocab words.
+  json.pre_tokenizer.pretokenizers[0].pattern.Regex =
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+  json.model.ignore_merges = true;
+  writeFileSync(join(l3, "tokenizer.json"), JSON.stringify(json));
+  const out = join(dir, "llama3-split.gguf");
+  await exportGguf(l3, out);
+  const info = await lib.readGgufFileInfo(out, { logWarnings: false });
+  assert.equal((info.metadata as unknown as { tokenizer: { ggml: { pre: string } } }).tokenizer.ggml.pre, "llama-bpe");
+  const tok = await loadTokenizer(l3);
+  const texts = [...PROMPTS, "1234567 and 2024-12-01, π ≈ 3.14159", "  two  spaces\n\nnew lines\ttab"];
+  assert.deepEqual(tok.encode("1234567"), tok.encode("123").concat(tok.encode("456"), tok.encode("7")));
+  const cpp = await llamaCppRun(out, [], 0, texts);
+  for (const [i, text] of texts.entries()) assert.deepEqual(cpp.tokens[i], tok.encode(text), `tokenization of ${text}`);
+  json.model.ignore_merges = false;
+  writeFileSync(join(l3, "tokenizer.json"), JSON.stringify(json));
+  await assert.rejects(
+    exportGguf(l3, join(dir, "refused.gguf")),
+    /ignore_merges differs from llama\.cpp's "llama-bpe"/,
+  );
+});
