@@ -212,6 +212,16 @@ test("a resume with other flags is refused as a usage error", async () => {
   const again = await runCli(["construct", "trace", "--run", dir, "--offline", "--n", "11"]);
   assert.equal(again.code, 2);
   assert.match(again.stderr, /different configuration/);
+  const groups = (mode: string) =>
+    runCli(["construct", "groups", "--run", dir, "--offline", "--groups", mode, "--json"]);
+  const loose = await groups("loose");
+  assert.equal(loose.code, 0, loose.stderr);
+  const f = JSON.parse(loose.stdout);
+  assert.ok(f.counts.relations && f.records_out.sft_star === 2 * f.records_out.groups);
+  assert.equal((await groups("strict")).code, 2, "a resume in another mode is refused");
+  const bogus = await groups("bogus");
+  assert.equal(bogus.code, 2);
+  assert.match(bogus.stderr, /groups/);
 });
 
 test("iopo check prints per-constraint verdicts as JSON", async () => {
