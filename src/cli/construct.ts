@@ -140,7 +140,7 @@ function common(cmd: Command): Command {
 export function registerConstruct(program: Command): void {
   const construct = program
     .command("construct")
-    .description("Build TRACE-style instructions, IOPO groups and DPO pairs");
+    .description("Induce a constraint taxonomy; build TRACE-style instructions, IOPO groups, SFT* and DPO data");
   common(construct.command("taxonomy"))
     .description(
       "seeds → proposed constraint types → normalise, count, merge → map to the 26 dimensions or new → <run>/taxonomy.json + taxonomy.md",
