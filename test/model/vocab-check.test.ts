@@ -9,6 +9,7 @@ import { checkTokenIds, checkTokenizerFitsModel, type ModelConfig } from "../../
 test("checkTokenizerFitsModel refuses a tokenizer larger than the embedding table", () => {
   // Only vocab_size is read.
   const cfg = { vocab_size: 300 } as ModelConfig;
+  checkTokenizerFitsModel({ vocabSize: 300 }, cfg, "m");
   checkTokenizerFitsModel({ vocabSize: 12 }, cfg, "m");
   assert.throws(
     () => checkTokenizerFitsModel({ vocabSize: 401 }, cfg, "models/x"),
