@@ -264,8 +264,15 @@ export class LlmRoles implements Roles {
       "rewrite_failed",
     );
     if (!r.ok) return r;
+    // A constraint kept word for word keeps its type and rule form; new and revised ones are judged by the LLM.
+    const bare = (t: string) => t.replace(/^\s*\d+[.、．]\s*/, "").trim();
+    const before = new Map(x1.constraints.map((c) => [bare(c.text), c]));
     const texts = renumber(r.value.constraints);
-    const x2: Instruction = { ...x1, constraints: texts.map((text) => ({ text })) };
+    const constraints = texts.map((text): Constraint => {
+      const same = before.get(bare(text));
+      return same ? { ...same, text } : { text };
+    });
+    const x2: Instruction = { ...x1, constraints };
     return ok({ x2, changed: { x1: r.value.changed_x1, x2: r.value.changed_x2 } });
   }
 

@@ -104,4 +104,9 @@ test("LLM path: stages build the right records; bad replies are retried, then dr
   assert.equal(group.y2, "Bees rock!");
   assert.deepEqual(group.changed, { x1: [0], x2: [0] });
   assert.equal(group.x2.constraints[0]!.text, "1. Use no more than 2 words.");
+  // The unchanged constraint keeps its type; the revised one has none (the judge scores it).
+  assert.deepEqual(
+    group.x2.constraints.map((c) => c.type),
+    [undefined, "Emotion"],
+  );
 });
