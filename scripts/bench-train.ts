@@ -78,3 +78,12 @@ search: for (const { label, env } of blasEnvs)
     }
 if (best)
   console.log(`ratio (iopo tokens/s ÷ best PyTorch tokens/s): ${(ours.tokens_per_s / best.tokens_per_s).toFixed(2)}×`);
+
+// The same configuration through `iopo train --engine torch` (scripts/bench-train-engine-torch.ts).
+const { benchEngineTorch } = await import("./bench-train-engine-torch.ts");
+const et = await benchEngineTorch(o).catch((e: Error) => e);
+if (et instanceof Error) console.log(`iopo train --engine torch: not available (${et.message.split("\n")[0]})`);
+else
+  console.log(
+    `iopo train --engine torch (torch ${et.torch}, 1 rank, CPU fp32): ${et.step_ms_median.toFixed(1)} ms/step, ${Math.round(et.tokens_per_s)} tokens/s (start-up ${et.startup_s.toFixed(1)} s: torch import, model load, reference pass)`,
+  );

@@ -69,6 +69,12 @@ export async function launchRanks(o: LaunchOptions): Promise<void> {
       MASTER_ADDR: "127.0.0.1",
       MASTER_PORT: String(port),
       OMP_NUM_THREADS: String(o.threads),
+      // Debian's torch calls the system OpenBLAS, whose own threads would multiply with torch's (threads × BLAS
+      // threads ≤ cores, as bench:train found); one BLAS thread per rank unless the user says otherwise.
+      OPENBLAS_NUM_THREADS: process.env.OPENBLAS_NUM_THREADS ?? "1",
+      // Idle OpenMP threads sleep instead of spinning: on a shared CPU spinning made a step 10–30× slower (measured:
+      // 0.41 s passive vs 6–12 s spinning for the bench:train model with 2 threads on a loaded 2-core machine).
+      OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? "PASSIVE",
     });
     const child = spawn(python, ["-m", "iopo_torch", o.mode, o.job], { env, stdio: ["ignore", "pipe", "pipe"] });
     children.push(child);
