@@ -23,6 +23,17 @@ EXIT_JOB_ERROR = 3
 EXIT_NON_FINITE = 4
 
 
+def _json_safe(x):
+    """NaN and ±inf as the strings JavaScript's Number() reads ("NaN", "Infinity"), since JSON has no such numbers."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return "NaN" if x != x else ("Infinity" if x > 0 else "-Infinity")
+    if isinstance(x, dict):
+        return {k: _json_safe(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_json_safe(v) for v in x]
+    return x
+
+
 class Rank:
     def __init__(self, job):
         self.rank = int(os.environ.get("RANK", "0"))
@@ -42,7 +53,7 @@ class Rank:
 
     def emit(self, **event):
         if self.rank == 0:
-            sys.stdout.write(json.dumps(event) + "\n")
+            sys.stdout.write(json.dumps(_json_safe(event)) + "\n")
             sys.stdout.flush()
 
     def sum_(self, t):
