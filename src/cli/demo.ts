@@ -1,17 +1,22 @@
-// `iopo demo [--out runs/demo] [--seed 0] [--quick]` (what `npm start` runs): the miniature reproduction —
-// construct, SFT, DPO / IOPO / SFT-continued, generate, score, report. Wiring only: the work is in src/demo.
+// `iopo demo [--out runs/demo] [--seed 0] [--seeds 3] [--full] [--quick]` (what `npm start` runs): the miniature
+// reproduction — construct once; per seed a new model, SFT, then SFT-continued, SFT*, DPO, DPO*, IOPO (and with
+// --full IOPO*, both ablations, ORPO, SimPO) from that SFT checkpoint; generate, score, intervals, report.
+// Wiring only: the work is in src/demo.
 
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { z } from "zod";
 import { type DemoLogger, demoConfig, formatResults, runDemo } from "../demo/index.ts";
 import { checkOutputDir } from "../io/index.ts";
+import { phaseTotals } from "../report/index.ts";
 import { exitOnStopSignals, resumeCommand } from "./backend.ts";
 import { int, parseOptions } from "./util.ts";
 
 const OptionsSchema = z.strictObject({
   out: z.string().min(1).default("runs/demo"),
   seed: int("seed", 0).default(0),
+  seeds: int("seeds", 1).optional(),
+  full: z.boolean().default(false),
   quick: z.boolean().default(false),
 });
 
@@ -40,21 +45,31 @@ export function consoleDemoLogger(stream: NodeJS.WriteStream = process.stderr): 
 export function registerDemo(program: Command): void {
   program
     .command("demo")
-    .description("reproduce the paper in miniature: construct → SFT → DPO / IOPO / SFT-continued → evaluate → report")
+    .description(
+      "reproduce the paper in miniature: construct → SFT → SFT-continued / SFT* / DPO / DPO* / IOPO → evaluate → intervals → report",
+    )
     .option("--out <dir>", "run directory (every artefact; rerun to resume)", "runs/demo")
-    .option("--seed <n>", "seed of construction, initialisation and data order", "0")
-    .option("--quick", "a tiny configuration that finishes in under a minute (tests)")
+    .option("--seed <n>", "seed of construction; run k uses seed + k for initialisation and data order", "0")
+    .option("--seeds <n>", "runs with different initialisation and data order (default 3; --quick 2)")
+    .option("--full", "also IOPO*, both ablations (w/o input, w/o output preference), ORPO and SimPO")
+    .option("--quick", "a tiny configuration with every method that finishes in under a minute (tests)")
     .addHelpText(
       "after",
-      "\nExamples:\n  npm start\n  iopo demo --out runs/demo-s1 --seed 1\n  iopo demo --quick --out /tmp/q",
+      "\nExamples:\n  npm start\n  iopo demo --full --out runs/demo-full\n  iopo demo --out runs/demo-s10 --seed 10 --seeds 5\n  iopo demo --quick --out /tmp/q",
     )
     .action(async (raw: Record<string, unknown>) => {
       const o = parseOptions(OptionsSchema, raw, "demo");
       checkOutputDir(o.out, "--out");
-      const config = demoConfig(o.quick ? "quick" : "full", o.seed);
+      const config = demoConfig(o.quick ? "quick" : "full", o.seed, {
+        full: o.full,
+        ...(o.seeds !== undefined ? { seeds: o.seeds } : {}),
+      });
       const dir = resolve(o.out);
       const log = consoleDemoLogger();
-      log.info(`iopo demo: profile ${config.profile}, seed ${config.seed}, run directory ${dir}`);
+      log.info(
+        `iopo demo: profile ${config.profile}, seeds ${config.seed}…${config.seed + config.seeds - 1}, ` +
+          `methods ${config.methods.join(", ")}, run directory ${dir}`,
+      );
       const t0 = performance.now();
       // Every phase's artefacts are written atomically and marked when complete: a rerun skips finished phases.
       const release = exitOnStopSignals("demo", `finished phases in ${dir} are kept`, resumeCommand());
@@ -67,9 +82,11 @@ export function registerDemo(program: Command): void {
       const { results, report } = done;
       const wall = (performance.now() - t0) / 1000;
       process.stdout.write(`\n${formatResults(results)}\n\n`);
-      const times = Object.entries(results.timings).map(([k, v]) => `${k} ${v.toFixed(1)} s`);
-      process.stdout.write(`phase times: ${times.join(", ")}\n`);
-      process.stdout.write(`this invocation: ${wall.toFixed(1)} s\n`);
+      const times = Object.entries(phaseTotals(results.timings)).map(([k, v]) => `${k} ${v.toFixed(1)} s`);
+      process.stdout.write(`phase times (summed over seeds): ${times.join(", ")}\n`);
+      process.stdout.write(
+        `all phases: ${results.total_seconds.toFixed(1)} s (${(results.total_seconds / 60).toFixed(1)} min); this invocation: ${wall.toFixed(1)} s\n`,
+      );
       process.stdout.write(`results: ${dir}/results.json\nreport:  ${report}\n`);
     });
 }

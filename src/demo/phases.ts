@@ -17,7 +17,7 @@ import {
   type PreferencePair,
 } from "../schema/index.ts";
 import { runTraining, type StepMetrics, TrainConfigSchema } from "../train/index.ts";
-import type { DemoConfig, ModelName } from "./config.ts";
+import type { DemoConfig, MethodName } from "./config.ts";
 import type { Generation } from "./results.ts";
 
 // ---- types ----
@@ -29,8 +29,9 @@ export interface DemoLogger {
   progress(line: string): void;
 }
 
-/** Paths of the run directory's artefacts. */
+/** Paths of the run directory's artefacts: the data once, then one directory per seed (`seed-<s>/`). */
 export function layout(dir: string) {
+  const run = (seed: number) => join(dir, `seed-${seed}`);
   return {
     config: join(dir, "demo_config.json"),
     data: join(dir, "data"),
@@ -39,11 +40,12 @@ export function layout(dir: string) {
     pairs: join(dir, "data", "pairs.jsonl"),
     eval: join(dir, "data", "eval.jsonl"),
     dataSummary: join(dir, "data", "summary.json"),
-    initModel: join(dir, "models", "init"),
-    train: (m: ModelName | "sft") => join(dir, "train", m),
-    checkpoint: (m: ModelName, steps: number) => join(dir, "train", m, `checkpoint-${steps}`),
+    run,
+    initModel: (seed: number) => join(run(seed), "models", "init"),
+    train: (seed: number, m: MethodName) => join(run(seed), "train", m),
+    checkpoint: (seed: number, m: MethodName, steps: number) => join(run(seed), "train", m, `checkpoint-${steps}`),
     refCache: join(dir, "ref-cache"),
-    generations: (m: ModelName) => join(dir, "generations", `${m}.jsonl`),
+    generations: (seed: number, m: MethodName) => join(run(seed), "generations", `${m}.jsonl`),
     phases: join(dir, "phases"),
     results: join(dir, "results.json"),
     report: join(dir, "report.html"),
@@ -117,7 +119,7 @@ export async function constructPhase(c: DemoConfig, L: Layout, log: DemoLogger):
 }
 
 /** Phase 2: a new model whose byte-level BPE tokenizer is trained on the training texts. */
-export async function initModelPhase(c: DemoConfig, L: Layout, log: DemoLogger): Promise<void> {
+export async function initModelPhase(c: DemoConfig, L: Layout, seed: number, log: DemoLogger): Promise<void> {
   const texts: string[] = [];
   for await (const { value } of readJsonl(L.sft, ExampleSchema))
     texts.push(renderTracePrompt(value.instruction), value.response);
@@ -130,18 +132,20 @@ export async function initModelPhase(c: DemoConfig, L: Layout, log: DemoLogger):
     heads: m.heads,
     kvHeads: m.kv_heads,
     intermediate: m.intermediate,
-    seed: c.seed,
+    seed,
   });
-  await saveModelDir(L.initModel, model);
+  await saveModelDir(L.initModel(seed), model);
   log.info(
     `  ${m.arch} ${m.layers} layers × ${m.hidden} hidden, vocab ${model.config.vocab_size}, ` +
-      `${countParams(model.params.table).toLocaleString("en")} parameters → ${L.initModel}`,
+      `${countParams(model.params.table).toLocaleString("en")} parameters → ${L.initModel(seed)}`,
   );
 }
 
 export interface TrainJob {
-  readonly name: ModelName;
-  readonly method: "sft" | "dpo" | "iopo";
+  readonly name: MethodName;
+  /** The loss (src/train/losses.ts). */
+  readonly method: string;
+  readonly seed: number;
   readonly model: string;
   readonly data: string;
   readonly format: "sft" | "pairs" | "groups";
@@ -149,12 +153,13 @@ export interface TrainJob {
   readonly lr: number;
   readonly batch: number;
   readonly warmup: number;
-  readonly beta: number;
+  /** Method-specific loss settings (β, SimPO's γ, ORPO's λ). */
+  readonly loss: { beta?: number; simpo_gamma?: number; orpo_lambda?: number };
 }
 
 /** Phases 3–4: one training run (resumable: checkpoints every quarter of the run; the reference is `model`). */
 export async function trainPhase(c: DemoConfig, L: Layout, job: TrainJob, log: DemoLogger): Promise<string> {
-  const out = L.train(job.name);
+  const out = L.train(job.seed, job.name);
   await mkdir(out, { recursive: true });
   const config = TrainConfigSchema.parse({
     method: job.method,
@@ -166,11 +171,11 @@ export async function trainPhase(c: DemoConfig, L: Layout, job: TrainJob, log: D
     max_steps: job.steps,
     batch: job.batch,
     accum: 1,
-    beta: job.beta,
+    ...job.loss,
     warmup: job.warmup,
     schedule: "cosine",
     max_len: c.max_len,
-    seed: c.seed,
+    seed: job.seed,
     save_every: Math.max(1, Math.floor(job.steps / 4)),
     resume: true,
     ref_cache: L.refCache,
@@ -184,48 +189,60 @@ export async function trainPhase(c: DemoConfig, L: Layout, job: TrainJob, log: D
     },
     step: (m, total, eta) =>
       log.progress(
-        `  ${job.name} step ${m.step}/${total} loss ${m.loss!.toFixed(4)}${fmt(m, "rewards/output_accuracies", 2)}${fmt(m, "rewards/input_accuracies", 2)}${fmt(m, "rewards/margins")}${fmt(m, "rewards/accuracies", 2)} | ${Math.round(m.tokens_per_s!)} tok/s | ETA ${Math.round(eta)} s`,
+        `  seed ${job.seed} ${job.name} step ${m.step}/${total} loss ${m.loss!.toFixed(4)}${fmt(m, "rewards/output_accuracies", 2)}${fmt(m, "rewards/input_accuracies", 2)}${fmt(m, "rewards/margins")}${fmt(m, "rewards/accuracies", 2)} | ${Math.round(m.tokens_per_s!)} tok/s | ETA ${Math.round(eta)} s`,
       ),
   });
   return r.checkpoint;
 }
 
 /** Phase 5: greedy generation on the held-out set by one model, each response rule-checked per constraint. */
-export async function generatePhase(c: DemoConfig, L: Layout, name: ModelName, modelDir: string, log: DemoLogger) {
+export async function generatePhase(
+  c: DemoConfig,
+  L: Layout,
+  seed: number,
+  name: MethodName,
+  modelDir: string,
+  log: DemoLogger,
+): Promise<Generation[]> {
   const items: Instruction[] = [];
   for await (const { value } of readJsonl(L.eval, InstructionSchema)) items.push(value);
   const provider = await ModelProvider.open(modelDir, c.threads || undefined);
   const gens: Generation[] = [];
   try {
-    for (const [i, ins] of items.entries()) {
-      const r = await provider.chat([{ role: "user", content: renderTracePrompt(ins) }], {
-        max_tokens: c.max_tokens,
-        temperature: 0,
-      });
-      const v = checkResponse(ins, r.text);
-      gens.push({
-        id: ins.id,
-        model: name,
-        instruction: ins,
-        response: r.text,
-        finish: r.finish === "length" ? "length" : "stop",
-        completion_tokens: r.usage.completion_tokens,
-        verdicts: v.constraints.map((x) => ({
-          text: x.text,
-          ...(x.type ? { type: x.type } : {}),
-          ok: x.ok,
-          ...(why(x.issues) ? { why: why(x.issues) } : {}),
-        })),
-        all_ok: v.all_ok === true,
-      });
+    for (let from = 0; from < items.length; from += c.gen_batch) {
+      const batch = items.slice(from, from + c.gen_batch);
+      const rs = await provider.chatMany(
+        batch.map((ins) => [{ role: "user" as const, content: renderTracePrompt(ins) }]),
+        { max_tokens: c.max_tokens, temperature: 0 },
+      );
+      for (const [k, ins] of batch.entries()) {
+        const r = rs[k]!;
+        const v = checkResponse(ins, r.text);
+        gens.push({
+          id: ins.id,
+          model: name,
+          seed,
+          instruction: ins,
+          response: r.text,
+          finish: r.finish === "length" ? "length" : "stop",
+          completion_tokens: r.usage.completion_tokens,
+          verdicts: v.constraints.map((x) => ({
+            text: x.text,
+            ...(x.type ? { type: x.type } : {}),
+            ok: x.ok,
+            ...(why(x.issues) ? { why: why(x.issues) } : {}),
+          })),
+          all_ok: v.all_ok === true,
+        });
+      }
       log.progress(
-        `  ${name}: ${i + 1}/${items.length} generated, ${gens.filter((g) => g.all_ok).length} fully correct`,
+        `  seed ${seed} ${name}: ${gens.length}/${items.length} generated, ${gens.filter((g) => g.all_ok).length} fully correct`,
       );
     }
   } finally {
     await provider.close();
   }
-  await writeJsonlAtomic(L.generations(name), gens);
+  await writeJsonlAtomic(L.generations(seed, name), gens);
   return gens;
 }
 

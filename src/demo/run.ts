@@ -7,10 +7,10 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { ConfigError } from "../errors.ts";
-import { readJsonFile, readJsonl, writeFileAtomic } from "../io/index.ts";
+import { readJsonFile, readJsonl, readLines, writeFileAtomic } from "../io/index.ts";
 import { countParams, loadModelConfig, paramTable } from "../model/index.ts";
 import { renderReport } from "../report/index.ts";
-import { type DemoConfig, DemoConfigSchema, MODELS, type ModelName } from "./config.ts";
+import { type DemoConfig, DemoConfigSchema, METHOD_SPECS, type MethodName } from "./config.ts";
 import {
   constructPhase,
   type DemoLogger,
@@ -23,7 +23,7 @@ import {
   trainPhase,
 } from "./phases.ts";
 import { reportData } from "./report-data.ts";
-import { computeResults, type Generation, GenerationSchema, type Results } from "./results.ts";
+import { computeResults, type Generation, GenerationSchema, type Results, type TokenCount } from "./results.ts";
 
 // ---- types ----
 
@@ -82,83 +82,145 @@ async function claimDir(L: Layout, c: DemoConfig): Promise<void> {
   await writeFileAtomic(L.config, `${JSON.stringify(c, null, 2)}\n`);
 }
 
-async function readGenerations(L: Layout): Promise<Record<string, Generation[]>> {
-  const out: Record<string, Generation[]> = {};
-  for (const m of MODELS) {
-    if (!existsSync(L.generations(m))) continue;
-    const gens: Generation[] = [];
-    for await (const { value } of readJsonl(L.generations(m), GenerationSchema)) gens.push(value);
-    out[m] = gens;
-  }
+/** seed → method → generations, for the runs whose generation file exists. */
+async function readGenerations(L: Layout, c: DemoConfig): Promise<Record<string, Record<string, Generation[]>>> {
+  const out: Record<string, Record<string, Generation[]>> = {};
+  for (const s of seedsOf(c))
+    for (const m of c.methods) {
+      if (!existsSync(L.generations(s, m))) continue;
+      const gens: Generation[] = [];
+      for await (const { value } of readJsonl(L.generations(s, m), GenerationSchema)) gens.push(value);
+      (out[s] ??= {})[m] = gens;
+    }
   return out;
 }
 
-async function readTimings(L: Layout): Promise<Record<string, number>> {
+/** Prompt and response tokens a run trained on: the sums over its metrics.jsonl (the last line of each step). */
+export async function tokensOf(metrics: string): Promise<TokenCount | null> {
+  if (!existsSync(metrics)) return null;
+  const bySteps = new Map<number, { p: number; r: number }>();
+  for await (const { text } of readLines(metrics)) {
+    if (!text.trim()) continue;
+    const m = JSON.parse(text) as Record<string, number>;
+    if (m.tokens_prompt === undefined || m.tokens_response === undefined) return null;
+    bySteps.set(m.step!, { p: m.tokens_prompt, r: m.tokens_response });
+  }
+  let prompt = 0;
+  let response = 0;
+  for (const v of bySteps.values()) {
+    prompt += v.p;
+    response += v.r;
+  }
+  return { prompt, response, steps: bySteps.size };
+}
+
+async function readTokens(L: Layout, c: DemoConfig): Promise<Record<string, Record<string, TokenCount | null>>> {
+  const out: Record<string, Record<string, TokenCount | null>> = {};
+  for (const s of seedsOf(c))
+    for (const m of c.methods) (out[s] ??= {})[m] = await tokensOf(join(L.train(s, m), "metrics.jsonl"));
+  return out;
+}
+
+async function readTimings(L: Layout, c: DemoConfig): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const name of PHASES)
+  for (const name of phasesOf(c))
     if (existsSync(markerPath(L, name))) out[name] = (await readJsonFile(markerPath(L, name), MarkerSchema)).seconds;
   return out;
 }
 
+/** The training job of one method and seed (every method after SFT starts from that seed's SFT checkpoint). */
+function jobOf(c: DemoConfig, L: Layout, seed: number, m: MethodName): TrainJob {
+  const spec = METHOD_SPECS[m];
+  const data = spec.data === "sft" ? L.sft : spec.data === "pairs" ? L.pairs : L.groups;
+  const base = { name: m, method: spec.loss, seed, data, format: spec.data };
+  if (m === "sft") return { ...base, model: L.initModel(seed), ...c.sft, loss: {} };
+  const loss =
+    m === "simpo"
+      ? { beta: c.simpo.beta, simpo_gamma: c.simpo.gamma }
+      : m === "orpo"
+        ? { orpo_lambda: c.orpo.lambda }
+        : spec.loss.startsWith("sft")
+          ? {}
+          : { beta: c.pref.beta };
+  const { beta: _, ...p } = c.pref;
+  return { ...base, model: L.checkpoint(seed, "sft", c.sft.steps), ...p, loss };
+}
+
 // ---- exports ----
 
-/** Phase names in run order (results and report are recomputed every time and not listed). */
-export const PHASES = [
-  "construct",
-  "init-model",
-  ...MODELS.map((m) => `train-${m}`),
-  ...MODELS.map((m) => `generate-${m}`),
-] as const;
+/** The seeds of a configuration's runs: seed, seed + 1, …. */
+export function seedsOf(c: DemoConfig): number[] {
+  return Array.from({ length: c.seeds }, (_, k) => c.seed + k);
+}
 
-/** results.json from the run directory's artefacts (generations, data summary, model, phase timings). */
+/** Phase names in run order (results and report are recomputed every time and not listed). */
+export function phasesOf(c: DemoConfig): string[] {
+  return [
+    "construct",
+    ...seedsOf(c).flatMap((s) => [
+      `seed${s}-init-model`,
+      ...c.methods.map((m) => `seed${s}-train-${m}`),
+      ...c.methods.map((m) => `seed${s}-generate-${m}`),
+    ]),
+  ];
+}
+
+/** results.json from the run directory's artefacts (generations, metrics, data summary, model, phase timings). */
 export async function resultsFromDir(dir: string): Promise<Results> {
   const L = layout(dir);
   const config = await readJsonFile(L.config, DemoConfigSchema);
   const summary = await readDataSummary(L);
-  const mc = await loadModelConfig(L.initModel);
+  const mc = await loadModelConfig(L.initModel(config.seed));
   const sizes = { ...summary.kept, parameters: countParams(paramTable(mc)), vocab_size: mc.vocab_size };
-  return computeResults(config, sizes, await readGenerations(L), await readTimings(L));
+  return computeResults(config, {
+    sizes,
+    generations: await readGenerations(L, config),
+    tokens: await readTokens(L, config),
+    timings: await readTimings(L, config),
+  });
 }
 
 /** Recompute results.json and report.html from the artefacts (`iopo report`). */
 export async function writeReport(dir: string): Promise<{ results: Results; report: string }> {
   const L = layout(dir);
+  const config = await readJsonFile(L.config, DemoConfigSchema);
   const results = await resultsFromDir(dir);
   await writeFileAtomic(L.results, `${JSON.stringify(results, null, 2)}\n`);
-  const html = renderReport(await reportData(dir, results, await readGenerations(L)));
+  const html = renderReport(await reportData(dir, results, await readGenerations(L, config)));
   await writeFileAtomic(L.report, html);
   return { results, report: L.report };
 }
 
-/** The whole demo. Returns the results and the per-phase seconds of this invocation (0 for skipped phases). */
+/** The whole demo: the data once, then per seed a new model, SFT, every other method from it, generation. */
 export async function runDemo(o: DemoOptions): Promise<{ results: Results; report: string }> {
   const { config: c, logger: log } = o;
   const L = layout(o.dir);
   await claimDir(L, c);
   await phase(L, log, "construct", L.eval, () => constructPhase(c, L, log));
-  await phase(L, log, "init-model", join(L.initModel, "model.safetensors"), () => initModelPhase(c, L, log));
-  const p = c.pref;
-  const sftCkpt = L.checkpoint("sft", c.sft.steps);
-  const jobs: TrainJob[] = [
-    { name: "sft", method: "sft", model: L.initModel, data: L.sft, format: "sft", ...c.sft, beta: p.beta },
-    { name: "sft-continued", method: "sft", model: sftCkpt, data: L.sft, format: "sft", ...p },
-    { name: "dpo", method: "dpo", model: sftCkpt, data: L.pairs, format: "pairs", ...p },
-    { name: "iopo", method: "iopo", model: sftCkpt, data: L.groups, format: "groups", ...p },
-  ];
-  for (const job of jobs)
-    await phase(L, log, `train-${job.name}`, join(L.checkpoint(job.name, job.steps), "manifest.json"), () =>
-      trainPhase(c, L, job, log),
+  for (const s of seedsOf(c)) {
+    await phase(L, log, `seed${s}-init-model`, join(L.initModel(s), "model.safetensors"), () =>
+      initModelPhase(c, L, s, log),
     );
-  for (const job of jobs)
-    await phase(L, log, `generate-${job.name}`, L.generations(job.name), () =>
-      generatePhase(c, L, job.name, L.checkpoint(job.name, job.steps), log),
-    );
+    const jobs = c.methods.map((m) => jobOf(c, L, s, m));
+    for (const job of jobs)
+      await phase(
+        L,
+        log,
+        `seed${s}-train-${job.name}`,
+        join(L.checkpoint(s, job.name, job.steps), "manifest.json"),
+        () => trainPhase(c, L, job, log),
+      );
+    for (const job of jobs)
+      await phase(L, log, `seed${s}-generate-${job.name}`, L.generations(s, job.name), () =>
+        generatePhase(c, L, s, job.name, L.checkpoint(s, job.name, job.steps), log),
+      );
+  }
   return writeReport(o.dir);
 }
 
-/** The checkpoint each model's generations came from. */
-export function checkpointOf(c: DemoConfig, dir: string, m: ModelName): string {
-  return layout(dir).checkpoint(m, m === "sft" ? c.sft.steps : c.pref.steps);
+/** The checkpoint a run's generations came from. */
+export function checkpointOf(c: DemoConfig, dir: string, seed: number, m: MethodName): string {
+  return layout(dir).checkpoint(seed, m, m === "sft" ? c.sft.steps : c.pref.steps);
 }
 
 /** Read a saved demo configuration (for `iopo report`). */

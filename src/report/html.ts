@@ -1,11 +1,13 @@
-// The demo's self-contained HTML report: results beside the paper's Table 1 layout, training curves, reward
-// margins (output- and input-preference parts apart), accuracies by dimension and by constraint count, and example
-// generations with their verdicts. Inline CSS, SVG and one hashed script (a Content-Security-Policy allows only
+// The demo's self-contained HTML report: the multi-seed results (means with per-seed values, tokens trained on,
+// repetition) with paired bootstrap intervals and the paper's ordering read from them, beside the paper's Table 1;
+// training curves, reward margins (output- and input-preference parts apart), accuracies by dimension and by
+// constraint count, and example generations with their verdicts. Inline CSS, SVG and one hashed script (a Content-Security-Policy allows only
 // it); every model output and data string is HTML-escaped. Pure: data in, one HTML string out.
 
 import { createHash } from "node:crypto";
-import type { Ratio, TraceScores } from "../evaluate/trace/index.ts";
+import type { Ratio } from "../evaluate/trace/index.ts";
 import { barChart, esc, lineChart } from "./svg.ts";
+import { comparisonsTable, orderingLines, paperTable, resultsTable } from "./tables.ts";
 
 // ---- types ----
 
@@ -40,51 +42,76 @@ export interface Example {
   readonly outputs: Readonly<Record<string, ExampleModelOutput>>;
 }
 
+export type ReportMetric = "if_s" | "if_m" | "constraint_level";
+
+export interface ReportMethod {
+  readonly name: string;
+  /** Mean over seeds and the per-seed accuracies. */
+  readonly metrics: Readonly<Record<ReportMetric, { mean: number | null; per_seed: readonly (number | null)[] }>>;
+  /** Share of generations repeating a word 4-gram three or more times (mean over seeds). */
+  readonly repetition: number;
+  /** Mean over seeds of the prompt / response tokens the run trained on (null: not recorded). */
+  readonly tokensPrompt: number | null;
+  readonly tokensResponse: number | null;
+  readonly hitTokenLimit: number;
+  readonly items: number;
+  /** Pooled over seeds. */
+  readonly byDimension: Readonly<Record<string, Ratio>>;
+  readonly byCount: Readonly<Record<string, Ratio>>;
+}
+
+export interface ReportComparison {
+  readonly a: string;
+  readonly b: string;
+  readonly metric: ReportMetric;
+  readonly diff: number;
+  readonly lo: number;
+  readonly hi: number;
+  readonly n: number;
+  readonly perSeed: readonly (number | null)[];
+  readonly verdict: string;
+}
+
 export interface ReportData {
   readonly title: string;
   readonly generatedAt: string;
-  readonly seed: number;
+  readonly seeds: readonly number[];
   readonly profile: string;
-  /** Models in table order with their scores. */
-  readonly models: readonly { name: string; items: number; hitTokenLimit: number; scores: TraceScores }[];
+  /** Method → display name. */
+  readonly labels: Readonly<Record<string, string>>;
+  readonly methods: readonly ReportMethod[];
+  readonly evalSingle: number;
+  readonly evalMulti: number;
+  readonly comparisons: readonly ReportComparison[];
+  readonly ordering: Readonly<Record<ReportMetric, { holds: boolean; iopo_dpo: string; dpo_sft: string }>>;
+  readonly bootstrap: { readonly resamples: number; readonly level: number; readonly unit: string };
   readonly sizes: Readonly<Record<string, number>>;
   readonly training: Readonly<Record<string, number>>;
   readonly modelDescription: string;
   readonly timings: Readonly<Record<string, number>>;
+  readonly totalSeconds: number;
+  /** The seed whose training curves and examples are shown. */
+  readonly curvesSeed: number;
   readonly curves: readonly Curves[];
   readonly examples: readonly Example[];
 }
 
 // ---- helpers ----
 
-/** The paper's Table 1 (TRACE, LLM judge) — for reference only: 7B/8B models, not this run. */
-export const PAPER_TABLE1 = [
-  { model: "Qwen2-7B", method: "SFT", if_s: 76.0, if_m: 56.1 },
-  { model: "Qwen2-7B", method: "DPO", if_s: 79.0, if_m: 67.2 },
-  { model: "Qwen2-7B", method: "IOPO", if_s: 82.0, if_m: 68.9 },
-  { model: "Llama3.1-8B", method: "SFT", if_s: 75.5, if_m: 62.9 },
-  { model: "Llama3.1-8B", method: "DPO", if_s: 79.0, if_m: 69.2 },
-  { model: "Llama3.1-8B", method: "IOPO", if_s: 81.5, if_m: 70.7 },
-] as const;
-
 export const MODEL_COLORS: Readonly<Record<string, string>> = {
   sft: "#7f7f7f",
   "sft-continued": "#2ca02c",
+  "sft-star": "#98df8a",
   dpo: "#1f77b4",
+  "dpo-star": "#aec7e8",
   iopo: "#d62728",
+  "iopo-star": "#ff9896",
+  "iopo-no-input": "#ff7f0e",
+  "iopo-no-output": "#ffbb78",
+  orpo: "#9467bd",
+  simpo: "#8c564b",
 };
-const color = (m: string) => MODEL_COLORS[m] ?? "#9467bd";
-const LABEL: Readonly<Record<string, string>> = {
-  sft: "SFT",
-  "sft-continued": "SFT-continued",
-  dpo: "DPO",
-  iopo: "IOPO",
-};
-const label = (m: string) => LABEL[m] ?? m;
-
-const pct = (r: Ratio | undefined) =>
-  r?.accuracy === null || r?.accuracy === undefined ? "–" : (100 * r.accuracy).toFixed(1);
-const frac = (r: Ratio | undefined) => (r ? `${r.correct}/${r.total}` : "");
+const color = (m: string) => MODEL_COLORS[m] ?? "#17becf";
 
 /** Toggle a series in every chart by clicking its legend entry (the only script; allowed by its hash). */
 const SCRIPT = `
@@ -115,71 +142,27 @@ svg.chart .legend{cursor:pointer}svg.chart .legend.off{opacity:.35}
 .ex{border:1px solid #ddd;border-radius:4px;margin:10px 0;padding:8px}
 .ex pre{white-space:pre-wrap;word-break:break-word;background:#f7f7f7;padding:6px;margin:4px 0;max-height:260px;overflow:auto}
 .outs{display:grid;grid-template-columns:repeat(auto-fit,minmax(260px,1fr));gap:8px}
+.seeds{font-size:11px;color:#777;font-weight:400}td.ci{white-space:nowrap}
 .ok{color:#1a7f37}.bad{color:#c62828}.na{color:#777}ul.v{margin:2px 0;padding-left:18px;font-size:12px}
 `;
 
-function resultsTable(d: ReportData): string {
-  const best = (get: (s: TraceScores) => Ratio) => Math.max(...d.models.map((m) => get(m.scores).accuracy ?? -1));
-  const cell = (m: ReportData["models"][number], get: (s: TraceScores) => Ratio) => {
-    const r = get(m.scores);
-    const b = r.accuracy !== null && r.accuracy === best(get) ? " best" : "";
-    return `<td class="num${b}" title="${esc(frac(r))}">${pct(r)}</td>`;
-  };
-  const rows = d.models
-    .map(
-      (m) =>
-        `<tr data-model="${esc(m.name)}"><td class="l">${esc(label(m.name))}</td>${cell(m, (s) => s.if_s)}${cell(m, (s) => s.if_m)}` +
-        `${cell(m, (s) => s.constraint_level)}${cell(m, (s) => s.overall)}<td>${m.items}</td><td>${m.hitTokenLimit}</td></tr>`,
-    )
-    .join("");
-  const first = d.models[0]?.scores;
-  const n = first ? `${first.if_s.total} single- and ${first.if_m.total} multi-constraint items` : "";
-  return (
-    `<table id="results"><caption>This run: a ${esc(d.modelDescription)}, rule-checked on ${esc(n)} (held out)</caption>` +
-    `<tr><th class="l">method</th><th>IF-S</th><th>IF-M</th><th>constraint level</th><th>all items</th><th>items</th><th>hit token limit</th></tr>${rows}</table>`
-  );
-}
-
-function paperTable(): string {
-  const rows = PAPER_TABLE1.map(
-    (r) =>
-      `<tr><td class="l">${r.model}</td><td class="l">${r.method}</td><td>${r.if_s.toFixed(1)}</td><td>${r.if_m.toFixed(1)}</td></tr>`,
-  ).join("");
-  return (
-    `<table class="paper" id="paper"><caption>The paper's Table 1, TRACE (Zhang et al. 2024, arXiv:2411.06208) — ` +
-    `7B/8B models judged by an LLM; for reference, not this run's numbers</caption>` +
-    `<tr><th class="l">model</th><th class="l">method</th><th>IF-S</th><th>IF-M</th></tr>${rows}</table>`
-  );
-}
-
-/** One sentence per headline metric naming the best method, with counts so small differences read as small. */
-function verdictLines(d: ReportData): string {
-  const line = (name: string, get: (s: TraceScores) => Ratio) => {
-    const vals = d.models.map((m) => ({ m: m.name, r: get(m.scores) }));
-    const top = Math.max(...vals.map((v) => v.r.accuracy ?? -1));
-    const winners = vals.filter((v) => v.r.accuracy === top).map((v) => label(v.m));
-    const all = vals.map((v) => `${label(v.m)} ${frac(v.r)}`).join(", ");
-    return `<li>${esc(name)}: ${winners.length > 1 ? "tie between " : ""}<b>${esc(winners.join(" and "))}</b> (${esc(all)})</li>`;
-  };
-  return `<ul id="verdict">${line("IF-S", (s) => s.if_s)}${line("IF-M", (s) => s.if_m)}${line("constraint level", (s) => s.constraint_level)}</ul>`;
-}
-
-function breakdownChart(d: ReportData, id: string, title: string, key: "by_dimension" | "by_count"): string {
-  const first = d.models[0]?.scores[key] ?? {};
+function breakdownChart(d: ReportData, id: string, title: string, key: "byDimension" | "byCount"): string {
+  const first = d.methods[0]?.[key] ?? {};
   const cats = Object.keys(first);
-  if (key === "by_dimension") cats.sort((a, b) => first[b]!.total - first[a]!.total);
+  if (key === "byDimension") cats.sort((a, b) => first[b]!.total - first[a]!.total);
+  else cats.sort((a, b) => Number(a) - Number(b));
   return barChart({
     id,
     title,
     yLabel: "% satisfied",
     yMax: 100,
-    categories: key === "by_count" ? cats.map((c) => `${c} constr.`) : cats,
+    categories: key === "byCount" ? cats.map((c) => `${c} constr.`) : cats,
     notes: cats.map((c) => `n=${first[c]!.total}`),
-    series: d.models.map((m) => ({
-      name: label(m.name),
+    series: d.methods.map((m) => ({
+      name: d.labels[m.name] ?? m.name,
       color: color(m.name),
       values: cats.map((c) => {
-        const a = m.scores[key][c]?.accuracy;
+        const a = m[key][c]?.accuracy;
         return a === null || a === undefined ? null : 100 * a;
       }),
     })),
@@ -201,6 +184,7 @@ const smoothingWindow = (cs: readonly Curves[]) =>
   Math.max(1, Math.round(Math.max(0, ...cs.map((c) => c.step.length)) / 15));
 
 function trainingCharts(d: ReportData): string {
+  const label = (m: string) => d.labels[m] ?? m;
   const pts = (c: Curves, ys: readonly number[]) => ys.map((y, i) => [c.step[i]!, y] as const);
   const loss = d.curves.map((c) =>
     lineChart({
@@ -243,17 +227,18 @@ function trainingCharts(d: ReportData): string {
     title: `Reward accuracy (share of records with z > 0; mean of ${w} steps)`,
     xLabel: "optimizer step",
     yLabel: "share of records",
-    series: [iopo, dpo]
-      .filter((c): c is Curves => c !== undefined)
+    series: d.curves
+      .filter((c) => c.accuracies.length > 0)
       .map((c) => ({ name: label(c.method), color: color(c.method), points: smooth(pts(c, c.accuracies), w) })),
   });
   return `<div class="charts">${loss.join("")}${margins}${acc}</div>`;
 }
 
 function examples(d: ReportData): string {
+  const label = (m: string) => d.labels[m] ?? m;
   return d.examples
     .map((e) => {
-      const outs = d.models
+      const outs = d.methods
         .map((m) => {
           const o = e.outputs[m.name];
           if (!o) return "";
@@ -289,10 +274,20 @@ function kv(title: string, o: Readonly<Record<string, number>>, unit = ""): stri
 
 // ---- exports ----
 
+/** Phase seconds summed over seeds: "seed1-train-iopo" counts towards "train-iopo". */
+export function phaseTotals(timings: Readonly<Record<string, number>>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(timings)) {
+    const key = k.replace(/^seed\d+-/, "");
+    out[key] = (out[key] ?? 0) + v;
+  }
+  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, Number(v.toFixed(1))]));
+}
+
 export function renderReport(d: ReportData): string {
   const hash = createHash("sha256").update(SCRIPT).digest("base64");
   const csp = `default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-${hash}'; img-src data:`;
-  const total = Object.values(d.timings).reduce((a, b) => a + b, 0);
+  const minutes = (d.totalSeconds / 60).toFixed(1);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="${esc(csp)}">
@@ -300,28 +295,35 @@ export function renderReport(d: ReportData): string {
 <title>${esc(d.title)}</title><style>${CSS}</style></head>
 <body>
 <h1>${esc(d.title)}</h1>
-<div class="sub">IOPO vs DPO vs SFT in miniature — seed ${d.seed}, profile ${esc(d.profile)}, generated ${esc(d.generatedAt)}.
+<div class="sub">IOPO, DPO, SFT and their controls in miniature — seeds ${esc(d.seeds.join(", "))}, profile ${esc(d.profile)}, generated ${esc(d.generatedAt)};
+the phases took <b id="total-time">${d.totalSeconds.toFixed(0)} s (${minutes} min)</b>.
 A tiny model trained for minutes on the offline world: the numbers show how the methods behave here, not what a 7B model reaches.</div>
 <h2>Results</h2>
 <div class="side"><div>${resultsTable(d)}
 <div class="note">IF-S: share of single-constraint items whose constraint is satisfied; IF-M: share of multi-constraint items with every
-constraint satisfied; constraint level: share of all constraints satisfied. Greedy decoding; verdicts by the rule checkers. Hover a cell for counts.</div>
-${verdictLines(d)}</div>
+constraint satisfied; constraint level: share of all constraints satisfied. Greedy decoding; verdicts by the rule checkers. Tokens: prompt and
+response tokens the run's loss was computed on, summed over its steps (the SFT row is the SFT stage every other row starts from; the other
+rows count only their own stage). 4-gram repetition: share of generations in which a word 4-gram occurs three or more times.</div>
+${orderingLines(d)}
+${comparisonsTable(d)}
+<div class="note">Paired bootstrap: held-out items are resampled with replacement, each with both methods and every seed (its counts are
+averaged over seeds), so the interval reflects which instructions happened to be held out; seed-to-seed variation shows in the per-seed
+columns. "higher" / "lower": the interval excludes 0; otherwise no difference is detectable at this size.</div></div>
 <div>${paperTable()}</div></div>
-<h2>Accuracy by taxonomy dimension and by constraint count</h2>
-<div class="charts">${breakdownChart(d, "by-dimension", "Constraint-level accuracy by dimension", "by_dimension")}
-${breakdownChart(d, "by-count", "Item accuracy by number of constraints", "by_count")}</div>
-<h2>Training</h2>
-<div class="note">DPO, IOPO and SFT-continued start from the same SFT checkpoint with the same steps, learning-rate schedule, batch and seed.
+<h2>Accuracy by taxonomy dimension and by constraint count (pooled over seeds)</h2>
+<div class="charts">${breakdownChart(d, "by-dimension", "Constraint-level accuracy by dimension", "byDimension")}
+${breakdownChart(d, "by-count", "Item accuracy by number of constraints", "byCount")}</div>
+<h2>Training (seed ${d.curvesSeed})</h2>
+<div class="note">Every method after SFT starts from the same SFT checkpoint with the same steps, learning-rate schedule, batch (records) and seed.
 IOPO's margin z = a − b + c − d splits into output preference (the right response for each input: a − b for x1, c − d for x2) and
 input preference (the right input for each response: a − d for y1, c − b for y2); the two output parts and the two input parts have the
 same sum, so they are shown one by one. Click a legend entry to hide a series.</div>
 ${trainingCharts(d)}
-<h2>Example generations</h2>
+<h2>Example generations (seed ${d.curvesSeed})</h2>
 ${examples(d)}
 <h2>Run</h2>
 <div class="side"><div>${kv("data and model", d.sizes)}</div><div>${kv("training", d.training)}</div>
-<div>${kv(`phase times (s; total ${total.toFixed(0)} s)`, Object.fromEntries(Object.entries(d.timings).map(([k, v]) => [k, Number(v.toFixed(1))])))}</div></div>
+<div>${kv(`phase times summed over seeds (s; total ${d.totalSeconds.toFixed(0)} s)`, phaseTotals(d.timings))}</div></div>
 <script>${SCRIPT}</script>
 </body></html>
 `;
