@@ -103,6 +103,19 @@ export const TrainConfigSchema = z.strictObject({
     .boolean()
     .optional()
     .describe("torch: prepare the run directory, print torchrun and Slurm lines for --nnodes machines, and exit."),
+  // LoRA (PEFT layout: adapter_config.json + adapter_model.safetensors); the same flags for both engines.
+  lora_rank: z
+    .number()
+    .int()
+    .nonnegative()
+    .optional()
+    .describe("LoRA rank r: train adapters on the frozen base (0 or unset = full fine-tuning; the paper: 8)."),
+  lora_alpha: z.number().positive().optional().describe("LoRA α: the branch is scaled by α/r (default 2r)."),
+  lora_dropout: z.number().min(0).max(1).optional().describe("Dropout on the LoRA branch's input (default 0)."),
+  lora_targets: z
+    .string()
+    .optional()
+    .describe("Linear layers with adapters: all-linear (default) or a list such as q_proj,k_proj,v_proj,o_proj."),
 });
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;
 
