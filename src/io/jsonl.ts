@@ -3,8 +3,8 @@
 // so an error or Ctrl-C never leaves a half-written output behind.
 
 import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
-import { appendFile, mkdir, open, rename, rm, truncate, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
+import { appendFile, mkdir, open, readdir, rename, rm, truncate, writeFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import type { z } from "zod";
 import { DataError, describe } from "../errors.ts";
@@ -214,7 +214,9 @@ export async function readJsonFile<S extends z.ZodType>(path: string, schema: S,
       line: lineOf(stripBom(text), (err as Error).message),
       expected: "one JSON value (the whole file)",
       got: (err as Error).message,
-      hint: hint ?? "fix the JSON (quotes around keys and strings, no trailing commas), e.g. check it with `node -e 'JSON.parse(require(\"fs\").readFileSync(process.argv[1]))' <file>`",
+      hint:
+        hint ??
+        "fix the JSON (quotes around keys and strings, no trailing commas), e.g. check it with `node -e 'JSON.parse(require(\"fs\").readFileSync(process.argv[1]))' <file>`",
     });
   }
   const parsed = schema.safeParse(raw);
@@ -295,6 +297,34 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   }
 }
 
+/** Whether process `pid` is alive (EPERM: alive, another user's). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Remove `<path>.tmp-<pid>-<ms>` siblings left by writers that were killed (kill -9 leaves its temp file behind);
+ * a temp file of a live process is left alone.
+ */
+export async function removeStaleTemps(path: string): Promise<string[]> {
+  const prefix = `${basename(path)}.tmp-`;
+  const removed: string[] = [];
+  const names = await readdir(dirname(path)).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(/^(\d+)-\d+$/.exec(name.slice(prefix.length))?.[1]);
+    if (!Number.isInteger(pid) || pid === process.pid || alive(pid)) continue;
+    await rm(join(dirname(path), name), { force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
 /**
  * A JSONL writer that becomes visible at `path` only when `commit()` succeeds. `abort()` (or a crash)
  * leaves any previous file at `path` untouched. Respects stream back-pressure.
@@ -317,6 +347,7 @@ export class AtomicJsonlWriter {
 
   async open(): Promise<this> {
     await mkdir(dirname(this.path), { recursive: true });
+    await removeStaleTemps(this.path);
     this.stream = createWriteStream(this.tmp, { encoding: "utf8" });
     await new Promise<void>((resolve, reject) => {
       this.stream!.once("open", () => resolve());

@@ -5,11 +5,11 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { JsonlAppender, repairJsonlTail } from "../../src/io/index.ts";
+import { JsonlAppender, repairJsonlTail, writeJsonlAtomic } from "../../src/io/index.ts";
 import { RefCache } from "../../src/train/index.ts";
 import { CHUNK, LINE_BYTES, REF_HASH, roundSeqs } from "../helpers/append-writer.ts";
 import { ROOT } from "../helpers/paths.ts";
@@ -124,6 +124,25 @@ test("repairJsonlTail: missing, empty, whole, torn, a single torn line, and a to
     assert.equal(out.repaired, 5);
     await out.append([{ a: 2 }, { a: 3 }]);
     assert.equal(readFileSync(p, "utf8"), '{"a":1}\n{"a":2}\n{"a":3}\n');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("an atomic writer removes the temp files of killed writers, not those of live ones", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "iopo-stale-"));
+  try {
+    const out = join(dir, "o.jsonl");
+    // A writer killed with SIGKILL leaves its temp sibling (named by its pid) behind.
+    const child = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" });
+    const pid = child.pid!;
+    child.kill("SIGKILL");
+    await new Promise((r) => child.on("exit", r));
+    writeFileSync(join(dir, `o.jsonl.tmp-${pid}-1`), '{"half":');
+    writeFileSync(join(dir, `o.jsonl.tmp-${process.pid}-2`), "mine, in use");
+    writeFileSync(join(dir, "other.jsonl.tmp-1-3"), "another file's");
+    assert.equal(await writeJsonlAtomic(out, [{ a: 1 }]), 1);
+    assert.deepEqual(readdirSync(dir).sort(), ["o.jsonl", `o.jsonl.tmp-${process.pid}-2`, "other.jsonl.tmp-1-3"]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
