@@ -85,7 +85,8 @@ export function registerDemo(program: Command): void {
       const times = Object.entries(phaseTotals(results.timings)).map(([k, v]) => `${k} ${v.toFixed(1)} s`);
       process.stdout.write(`phase times (summed over seeds): ${times.join(", ")}\n`);
       process.stdout.write(
-        `all phases: ${results.total_seconds.toFixed(1)} s (${(results.total_seconds / 60).toFixed(1)} min); this invocation: ${wall.toFixed(1)} s\n`,
+        `all phases: ${results.total_seconds.toFixed(1)} s (${(results.total_seconds / 60).toFixed(1)} min), ` +
+          `CPU ${results.total_cpu_seconds.toFixed(1)} s; this invocation: ${wall.toFixed(1)} s\n`,
       );
       process.stdout.write(`results: ${dir}/results.json\nreport:  ${report}\n`);
     });

@@ -127,6 +127,7 @@ export async function reportData(
     modelDescription: `${results.sizes.parameters.toLocaleString("en")}-parameter ${m.arch} (${m.layers} × ${m.hidden})`,
     timings: results.timings,
     totalSeconds: results.total_seconds,
+    totalCpuSeconds: results.total_cpu_seconds,
     curvesSeed: first,
     curves: await Promise.all(names.map((n) => curves(`${L.train(first, n)}/metrics.jsonl`, n))),
     examples,

@@ -103,6 +103,9 @@ export interface Results {
   /** Seconds per phase, in run order (a skipped phase keeps the time it took when it ran). */
   timings: Record<string, number>;
   total_seconds: number;
+  /** CPU seconds per phase and their sum: on an idle 2-core machine the wall time lies between total/2 and total. */
+  cpu_timings: Record<string, number>;
+  total_cpu_seconds: number;
 }
 
 // ---- helpers ----
@@ -211,6 +214,8 @@ export interface ResultInputs {
   /** seed → method → tokens trained on. */
   tokens: Readonly<Record<string, Readonly<Record<string, TokenCount | null>>>>;
   timings: Record<string, number>;
+  /** CPU seconds per phase (user + system, every thread). */
+  cpuTimings: Record<string, number>;
 }
 
 /** results.json from the generations of every run plus the data sizes, token counts and timings. */
@@ -312,6 +317,8 @@ export function computeResults(config: DemoConfig, inp: ResultInputs): Results {
     ordering,
     timings: inp.timings,
     total_seconds: Object.values(inp.timings).reduce((x, y) => x + y, 0),
+    cpu_timings: inp.cpuTimings,
+    total_cpu_seconds: Object.values(inp.cpuTimings).reduce((x, y) => x + y, 0),
   };
 }
 

@@ -34,7 +34,13 @@ export interface DemoOptions {
   readonly logger: DemoLogger;
 }
 
-const MarkerSchema = z.object({ name: z.string(), seconds: z.number(), finished_at: z.string() });
+const MarkerSchema = z.object({
+  name: z.string(),
+  seconds: z.number(),
+  /** CPU seconds of the process over the phase (every thread, user + system): a load-independent measure. */
+  cpu_seconds: z.number().optional(),
+  finished_at: z.string(),
+});
 
 // ---- helpers ----
 
@@ -56,13 +62,16 @@ async function phase(
   }
   log.info(`phase ${name} …`);
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   await fn();
   const seconds = (performance.now() - t0) / 1000;
+  const cu = process.cpuUsage(c0);
+  const cpu_seconds = (cu.user + cu.system) / 1e6;
   await writeFileAtomic(
     marker,
-    `${JSON.stringify({ name, seconds, finished_at: new Date().toISOString() }, null, 2)}\n`,
+    `${JSON.stringify({ name, seconds, cpu_seconds, finished_at: new Date().toISOString() }, null, 2)}\n`,
   );
-  log.info(`phase ${name}: ${seconds.toFixed(1)} s`);
+  log.info(`phase ${name}: ${seconds.toFixed(1)} s (CPU ${cpu_seconds.toFixed(1)} s)`);
   return seconds;
 }
 
@@ -121,11 +130,20 @@ async function readTokens(L: Layout, c: DemoConfig): Promise<Record<string, Reco
   return out;
 }
 
-async function readTimings(L: Layout, c: DemoConfig): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
+/** Wall and CPU seconds per finished phase. */
+async function readTimings(
+  L: Layout,
+  c: DemoConfig,
+): Promise<{ wall: Record<string, number>; cpu: Record<string, number> }> {
+  const wall: Record<string, number> = {};
+  const cpu: Record<string, number> = {};
   for (const name of phasesOf(c))
-    if (existsSync(markerPath(L, name))) out[name] = (await readJsonFile(markerPath(L, name), MarkerSchema)).seconds;
-  return out;
+    if (existsSync(markerPath(L, name))) {
+      const m = await readJsonFile(markerPath(L, name), MarkerSchema);
+      wall[name] = m.seconds;
+      if (m.cpu_seconds !== undefined) cpu[name] = m.cpu_seconds;
+    }
+  return { wall, cpu };
 }
 
 /** The training job of one method and seed (every method after SFT starts from that seed's SFT checkpoint). */
@@ -176,7 +194,7 @@ export async function resultsFromDir(dir: string): Promise<Results> {
     sizes,
     generations: await readGenerations(L, config),
     tokens: await readTokens(L, config),
-    timings: await readTimings(L, config),
+    ...(await readTimings(L, config).then((t) => ({ timings: t.wall, cpuTimings: t.cpu }))),
   });
 }
 

@@ -90,6 +90,8 @@ export interface ReportData {
   readonly modelDescription: string;
   readonly timings: Readonly<Record<string, number>>;
   readonly totalSeconds: number;
+  /** CPU seconds of all phases (user + system, every thread). */
+  readonly totalCpuSeconds: number;
   /** The seed whose training curves and examples are shown. */
   readonly curvesSeed: number;
   readonly curves: readonly Curves[];
@@ -296,7 +298,8 @@ export function renderReport(d: ReportData): string {
 <body>
 <h1>${esc(d.title)}</h1>
 <div class="sub">IOPO, DPO, SFT and their controls in miniature — seeds ${esc(d.seeds.join(", "))}, profile ${esc(d.profile)}, generated ${esc(d.generatedAt)};
-the phases took <b id="total-time">${d.totalSeconds.toFixed(0)} s (${minutes} min)</b>.
+the phases took <b id="total-time">${d.totalSeconds.toFixed(0)} s (${minutes} min)</b> of wall time and ${d.totalCpuSeconds.toFixed(0)} s of CPU time
+(on an otherwise idle 2-core machine the wall time lies between half the CPU time and the CPU time).
 A tiny model trained for minutes on the offline world: the numbers show how the methods behave here, not what a 7B model reaches.</div>
 <h2>Results</h2>
 <div class="side"><div>${resultsTable(d)}
