@@ -97,10 +97,14 @@ def sequence_logps(model, seqs, device, job):
 
 # ---- the reference pass ----
 
-def run_logps(job, rk):
-    """Score the sequences of ref_todo.jsonl with the reference model, split over ranks; rank 0 prints them."""
+def run_logps(job, rk, model=None):
+    """Score the sequences of ref_todo.jsonl with the reference model (or `model`: the policy with its adapters
+    off), split over ranks; rank 0 prints them."""
     seqs = read_jsonl(os.path.join(job["dir"], "ref_todo.jsonl"))
-    model = load(job["ref"], job["ref_config"], job["table"], job["rope"], rk.device)
+    own = model is None
+    if own:
+        model = load(job["ref"], job["ref_config"], job["table"], job["rope"], rk.device)
+    was_training = model.module.training
     model.module.eval()
     out = torch.zeros(len(seqs), dtype=torch.float64, device=rk.device)
     mine = list(range(rk.rank, len(seqs), rk.world))
@@ -111,6 +115,7 @@ def run_logps(job, rk):
             out[part] = sequence_logps(model, [seqs[i] for i in part], rk.device, job).double()
     rk.sum_(out)
     rk.emit(event="logps", values=[float(x) for x in out.float().cpu()])
+    model.module.train(was_training)
     del model
     return 0
 
@@ -164,27 +169,30 @@ def full_tensors(model, opt):
     return [p.data for p in model.params], opt.m, opt.v
 
 
-def save_checkpoint(job, plan, tensors, adam_t, step, state, loss):
+def save_checkpoint(job, plan, keys, tensors, adam_t, step, state, loss):
     weights, m_all, v_all = tensors
     out = job["out"]
     final = os.path.join(out, f"checkpoint-{step}")
     tmp = os.path.join(out, f".checkpoint-{step}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(tmp)
-    cfg = dict(job["model_config"])
-    cfg["torch_dtype"] = {"F32": "float32", "F16": "float16", "BF16": "bfloat16"}[job["save_dtype"]]
-    if "dtype" in cfg:
-        cfg["dtype"] = cfg["torch_dtype"]
-    with open(os.path.join(tmp, "config.json"), "w") as f:
-        f.write(json.dumps(cfg, indent=2) + "\n")
-    table = job["table"]
-    write_file(os.path.join(tmp, "model.safetensors"),
-               [(r["key"], w) for r, w in zip(table, weights)], dtype=job["save_dtype"])
+    if job.get("lora"):
+        # An adapter directory in the PEFT layout (the base stays where it is, named in adapter_config.json).
+        from .lora import save_adapter
+        save_adapter(tmp, job["lora"], job["base_name"], keys, weights)
+    else:
+        cfg = dict(job["model_config"])
+        cfg["torch_dtype"] = {"F32": "float32", "F16": "float16", "BF16": "bfloat16"}[job["save_dtype"]]
+        if "dtype" in cfg:
+            cfg["dtype"] = cfg["torch_dtype"]
+        with open(os.path.join(tmp, "config.json"), "w") as f:
+            f.write(json.dumps(cfg, indent=2) + "\n")
+        write_file(os.path.join(tmp, "model.safetensors"), list(zip(keys, weights)), dtype=job["save_dtype"])
     for src in job["side_files"]:
         shutil.copyfile(src, os.path.join(tmp, os.path.basename(src)))
     write_file(os.path.join(tmp, "optimizer.safetensors"),
-               [(f"exp_avg.{r['key']}", m) for r, m in zip(table, m_all)]
-               + [(f"exp_avg_sq.{r['key']}", v) for r, v in zip(table, v_all)], dtype="F32")
+               [(f"exp_avg.{k}", m) for k, m in zip(keys, m_all)]
+               + [(f"exp_avg_sq.{k}", v) for k, v in zip(keys, v_all)], dtype="F32")
     trainer_state = {"step": step, "epoch": state["epoch"], "cursor": state["cursor"],
                      "order": plan["orders"][str(state["epoch"])], "rng": state["rng"],
                      "total_steps": job["total_steps"], "tokens": state["tokens"]}
@@ -202,47 +210,76 @@ def save_checkpoint(job, plan, tensors, adam_t, step, state, loss):
 def restore(job, model, opt):
     path = os.path.join(job["resume"]["dir"], "optimizer.safetensors")
     tensors = read_file(path)
-    for name in [f"{kind}.{r['key']}" for kind in ("exp_avg", "exp_avg_sq") for r in job["table"]]:
+    keys = model.keys  # the trained tensors: the model's, or the adapter's under LoRA
+    for name in [f"{kind}.{k}" for kind in ("exp_avg", "exp_avg_sq") for k in keys]:
         if name not in tensors:
             raise JobError("optimizer state lacks a tensor", path=path, field=name,
                            hint="resume from an earlier checkpoint-<step> directory or start over without --resume")
     for kind, dst in (("exp_avg", opt.m), ("exp_avg_sq", opt.v)):
-        full = {r["key"]: tensors[f"{kind}.{r['key']}"].float() for r in job["table"]}
+        full = {k: tensors[f"{kind}.{k}"].float() for k in keys}
         if model.fsdp:
             from .fsdp import scatter
             scatter(model, full, dst)
         else:
-            for r, d in zip(job["table"], dst):
-                d.copy_(full[r["key"]])
+            for k, d in zip(keys, dst):
+                d.copy_(full[k])
     opt.t = job["resume"]["adam_t"]
 
 
 # ---- the loop ----
 
-def run_train(job, rk):
-    parent = os.getppid()
-    if job.get("ref_todo"):
-        # Reference log-probs missing from the cache first (this launch, so torch starts once per run).
-        run_logps(job, rk)
-        wait_for(os.path.join(job["dir"], "refs.json"), parent)
-    records = read_jsonl(os.path.join(job["dir"], "records.jsonl"))
-    with open(os.path.join(job["dir"], "plan.json")) as f:
-        plan = json.load(f)
-    with open(os.path.join(job["dir"], "refs.json")) as f:
-        refs = json.load(f)  # [record][sequence], zeros for reference-free methods
+def build(job, rk):
+    """The policy: loaded (and under LoRA its adapters attached, fresh or from the resumed checkpoint), sharded under
+    FSDP; returns it and the table of what is trained."""
     fsdp = bool(job.get("fsdp"))
     # FSDP: built on the CPU, then sharded onto the device (a full 7B copy never sits on one GPU twice).
     model = load(job["init"], job["model_config"], job["table"], job["rope"], torch.device("cpu") if fsdp else rk.device)
     model.module.train()
+    table = job["table"]
+    if job.get("lora"):
+        from .lora import attach, load_adapter
+        table = attach(model, job["lora"], job["lora"].get("seed", 0))
+        if job["resume"]:
+            load_adapter(model, job["resume"]["dir"])
     if job["grad_checkpointing"]:
         if model.kind == "transformers":
-            model.module.gradient_checkpointing_enable()
+            try:
+                model.module.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+            except TypeError:  # transformers before 4.35
+                model.module.gradient_checkpointing_enable()
+                model.module.enable_input_require_grads()
         else:
             model.module.grad_checkpointing = True
     if fsdp:
         from .fsdp import wrap
         wrap(model, rk.device)
-    opt = AdamW(model.params, [r["decay"] for r in job["table"]], job["adam"])
+    return model, table
+
+
+def run_train(job, rk):
+    parent = os.getppid()
+    model, table = None, job["table"]
+    if job.get("lora") and job.get("ref_is_base"):
+        model, table = build(job, rk)
+    if job.get("ref_todo"):
+        # Reference log-probs missing from the cache first (this launch, so torch starts once per run); under LoRA
+        # the reference is the policy with its adapters off.
+        if model is not None:
+            from .lora import enable
+            enable(model, False)
+            run_logps(job, rk, model)
+            enable(model, True)
+        else:
+            run_logps(job, rk)
+        wait_for(os.path.join(job["dir"], "refs.json"), parent)
+    if model is None:
+        model, table = build(job, rk)
+    records = read_jsonl(os.path.join(job["dir"], "records.jsonl"))
+    with open(os.path.join(job["dir"], "plan.json")) as f:
+        plan = json.load(f)
+    with open(os.path.join(job["dir"], "refs.json")) as f:
+        refs = json.load(f)  # [record][sequence], zeros for reference-free methods
+    opt = AdamW(model.params, [r["decay"] for r in table], job["adam"])
     if job["resume"]:
         restore(job, model, opt)
     rk.emit(event="ready", model=model.kind, torch=torch.__version__, world=rk.world,
@@ -315,7 +352,7 @@ def run_train(job, rk):
                 or step == job["stop_at"]:
             tensors = full_tensors(model, opt) if (model.fsdp or rk.rank == 0) else None
             if rk.rank == 0:
-                last_saved = save_checkpoint(job, plan, tensors, opt.t, step, st["state"], loss_v)
+                last_saved = save_checkpoint(job, plan, model.keys, tensors, opt.t, step, st["state"], loss_v)
                 rk.emit(event="checkpoint", dir=last_saved, step=step)
             rk.barrier()
     peak = torch.cuda.max_memory_allocated(rk.device) if rk.device.type == "cuda" else None

@@ -104,6 +104,11 @@ export async function runTraining(
   logger: TrainLogger,
   options: RunOptions = {},
 ): Promise<TrainResult & { truncation: TruncationReport }> {
+  if (c.lora_rank && c.engine !== "torch")
+    throw new ConfigError("--lora-rank: LoRA is not in the embedded engine yet (issue 13)", {
+      field: "--lora-rank",
+      hint: "add --engine torch, or leave out the --lora-* flags for full fine-tuning",
+    });
   // --engine torch: Python and torch are checked before any work.
   if (c.engine === "torch") await checkTorch({ device: c.device, fsdp: c.fsdp });
   const models = await loadModels(c);

@@ -22,6 +22,7 @@ import { computeLoss, needsReference, type ResolvedLoss, resolveLoss } from "../
 import { RefCache, type RefStats } from "../refcache.ts";
 import type { StepMetrics, TrainLogger, TrainResult } from "../trainer.ts";
 import { launchLines, launchRanks, type RankEvent } from "./launch.ts";
+import { adapterTable, loraOf } from "./lora.ts";
 import { type Plan, planSteps } from "./plan.ts";
 
 // ---- types ----
@@ -115,7 +116,9 @@ export async function trainTorch(inp: TorchRunInputs): Promise<TrainResult> {
   const dir = join(c.out, "torch");
   await mkdir(dir, { recursive: true });
   const threads = await threadsPerRank(c);
-  const table = paramTable(cfg);
+  const lora = loraOf(c);
+  // What is trained: the model's tensors, or under LoRA the adapter's (the base stays frozen).
+  const table = lora ? adapterTable(cfg, lora) : paramTable(cfg);
 
   // Start or resume (the embedded trainer's rules: a fresh run never overwrites checkpoints).
   const found = await latestCheckpoint(c.out);
@@ -131,7 +134,16 @@ export async function trainTorch(inp: TorchRunInputs): Promise<TrainResult> {
   const job = jobOf(c, cfg, refCfg, loss, plan, dir, longest);
   for (const name of SIDE_FILES) if (await exists(join(c.model, name))) job.side_files.push(join(c.model, name));
   if (ck) job.resume = { dir: ck.dir, adam_t: ck.manifest.adam_t };
-  if (ck) job.init = ck.dir;
+  // Full fine-tuning resumes from the checkpoint's weights; LoRA from the base plus the checkpoint's adapter.
+  if (ck && !lora) job.init = ck.dir;
+  const jobAll = {
+    ...job,
+    param_table_hash: paramTableHash(table),
+    lora,
+    // The reference is the base with the adapters off when it is the starting model (no second copy).
+    ref_is_base: lora !== null && (!c.ref || c.ref === c.model),
+    base_name: c.model,
+  };
 
   await writeFileAtomic(
     join(dir, "records.jsonl"),
@@ -234,7 +246,7 @@ export async function trainTorch(inp: TorchRunInputs): Promise<TrainResult> {
       records.flatMap((r) => r.seqs),
       async (todo) => {
         await writeFileAtomic(join(dir, "ref_todo.jsonl"), todo.map((s) => `${JSON.stringify(s)}\n`).join(""));
-        await writeFileAtomic(jobPath, `${JSON.stringify({ ...job, ref_todo: true })}\n`);
+        await writeFileAtomic(jobPath, `${JSON.stringify({ ...jobAll, ref_todo: true })}\n`);
         const got = new Promise<number[]>((resolve) => (run.onLogps = resolve));
         // --print-launch: the ranks only score here; the printed commands train later.
         const done = launch(c.print_launch ? "logps" : "train");
@@ -260,7 +272,7 @@ export async function trainTorch(inp: TorchRunInputs): Promise<TrainResult> {
     ref = records.map((_, i) => [...values.subarray(i * S, (i + 1) * S)]);
   } else logger.info(`reference log-probs: not needed (${loss.name} has no reference model)`);
   refs.splice(0, refs.length, ...ref);
-  if (!ranks.done) await writeFileAtomic(jobPath, `${JSON.stringify(job)}\n`);
+  if (!ranks.done) await writeFileAtomic(jobPath, `${JSON.stringify(jobAll)}\n`);
   await writeFileAtomic(join(dir, "refs.json"), `${JSON.stringify(ref)}\n`);
   if (c.print_launch) {
     for (const l of launchLines(jobPath, c.nnodes ?? 1, nproc)) logger.info(l);
