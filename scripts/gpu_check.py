@@ -41,6 +41,7 @@ QWEN25_05B = {
     "torch_dtype": "bfloat16",
 }
 GROUP = ("y1x1", "y2x1", "y2x2", "y1x2")
+ALL_LINEAR = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
 
 def rope_of(cfg):
@@ -64,7 +65,7 @@ def make_model(dir_, cfg, seed):
         t = torch.ones(shape) if row["key"].endswith("norm.weight") else torch.randn(shape, generator=g) * 0.02
         tensors.append((row["key"], t))
     dtype = {"bfloat16": "BF16", "float16": "F16"}.get(cfg.get("torch_dtype"), "F32")
-    write_file(os.path.join(dir_, "model.safetensors"), tensors, dtype=dtype)
+    write_file(os.path.join(dir_, "model.safetensors"), tensors, dtype=dtype, metadata={"format": "pt"})
     with open(os.path.join(dir_, "config.json"), "w") as f:
         json.dump(cfg, f, indent=2)
 
@@ -105,7 +106,8 @@ def run_job(work, model_dir, cfg, records, steps, per_step, device, dtype, lr=5e
            "adam": {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0}, "device": device,
            "dtype": dtype, "grad_checkpointing": extra.get("grad_checkpointing", False),
            "fsdp": extra.get("fsdp", False), "lora": extra.get("lora"), "save_every": 0,
-           "stop_at": steps + 1, "total_steps": steps, "save_dtype": "BF16", "side_files": [],
+           "stop_at": extra.get("stop_at", steps + 1), "total_steps": steps, "ref_is_base": ref_dir is None,
+           "base_name": model_dir, "save_dtype": "BF16", "side_files": [],
            "checkpoint_config": {}, "resume": None, "ref_todo": True, "threads": 0}
     os.makedirs(job["out"], exist_ok=True)
     with open(os.path.join(work, "job.json"), "w") as f:
@@ -135,6 +137,33 @@ def run_job(work, model_dir, cfg, records, steps, per_step, device, dtype, lr=5e
     done = next(e for e in events if e["event"] == "done")
     ready = next(e for e in events if e["event"] == "ready")
     return steps_ev, done, ready
+
+
+def peft_check(base, adapter):
+    """The saved adapter loads with peft onto the transformers base: every lora tensor present and equal."""
+    try:
+        import peft
+        import transformers
+    except ImportError as e:
+        print(f"peft check: skipped ({e})")
+        return None
+    from iopo_torch.safetensors_io import read_file
+    model = transformers.AutoModelForCausalLM.from_pretrained(base, torch_dtype=torch.float32)
+    model = peft.PeftModel.from_pretrained(model, adapter)
+    saved = read_file(os.path.join(adapter, "adapter_model.safetensors"))
+    loaded = {k: v for k, v in model.state_dict().items() if "lora_" in k}
+    worst, missing = 0.0, 0
+    for k, t in saved.items():
+        # peft inserts the adapter name: ...q_proj.lora_A.default.weight
+        key = k.replace(".lora_A.weight", ".lora_A.default.weight").replace(".lora_B.weight", ".lora_B.default.weight")
+        if key not in loaded:
+            missing += 1
+            continue
+        worst = max(worst, float((loaded[key].float() - t.float()).abs().max()))
+    ok = missing == 0 and worst == 0.0 and len(loaded) == len(saved)
+    print(f"peft {peft.__version__}: adapter loads, {len(saved)} tensors, {missing} missing, max |Δ| {worst:.1e}"
+          f" {'OK' if ok else 'FAIL'}")
+    return ok
 
 
 def throughput(steps_ev):
@@ -176,14 +205,15 @@ def main():
     runs = [("full bf16", {}), ("full bf16 + grad checkpointing", {"grad_checkpointing": True}),
             ("FSDP full-shard, 1 GPU", {"fsdp": True})]
     if lora_ok:
-        runs.append(("LoRA r8 all-linear", {"lora": {"rank": 8, "alpha": 16, "dropout": 0.0, "targets": "all-linear"}}))
+        lora = {"rank": 8, "alpha": 16, "dropout": 0.0, "targets": list(ALL_LINEAR), "seed": 0}
+        runs.append(("LoRA r8 all-linear", {"lora": lora, "stop_at": 6}))  # saves checkpoint-6 for the peft check
     else:
         print("LoRA: not run (python/iopo_torch has no LoRA yet)")
     for name, extra in runs:
         torch.cuda.empty_cache()
         t0 = time.time()
-        steps_ev, done, ready = run_job(os.path.join(work, name.split()[0] + str(len(summary["results"]))), big,
-                                        QWEN25_05B, data, 6, 2, "cuda", "bf16", lr=1e-5, **extra)
+        run_dir = os.path.join(work, f"run{len(summary['results'])}")
+        steps_ev, done, ready = run_job(run_dir, big, QWEN25_05B, data, 6, 2, "cuda", "bf16", lr=1e-5, **extra)
         tps = throughput(steps_ev)
         peak = (done.get("peak_gpu_bytes") or 0) / 2**30
         losses = [round(s["loss"], 4) for s in steps_ev]
@@ -191,6 +221,8 @@ def main():
               f"(median of steps 2-6, 2 groups x 4 x 512 tokens); peak GPU memory {peak:.1f} GiB; losses {losses}; "
               f"{time.time() - t0:.0f} s")
         summary["results"][name] = {"tokens_per_s": tps, "peak_gib": peak, "losses": losses}
+        if "lora" in extra:
+            summary["results"]["peft_loads_adapter"] = peft_check(big, os.path.join(run_dir, "out", "checkpoint-6"))
     print(f"gpu-check: done in {time.time() - t_all:.0f} s")
     out = os.environ.get("OUT")
     if out:

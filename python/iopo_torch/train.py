@@ -187,7 +187,8 @@ def save_checkpoint(job, plan, keys, tensors, adam_t, step, state, loss):
             cfg["dtype"] = cfg["torch_dtype"]
         with open(os.path.join(tmp, "config.json"), "w") as f:
             f.write(json.dumps(cfg, indent=2) + "\n")
-        write_file(os.path.join(tmp, "model.safetensors"), list(zip(keys, weights)), dtype=job["save_dtype"])
+        write_file(os.path.join(tmp, "model.safetensors"), list(zip(keys, weights)), dtype=job["save_dtype"],
+                   metadata={"format": "pt"})
     for src in job["side_files"]:
         shutil.copyfile(src, os.path.join(tmp, os.path.basename(src)))
     write_file(os.path.join(tmp, "optimizer.safetensors"),
