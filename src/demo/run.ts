@@ -10,7 +10,7 @@ import { ConfigError } from "../errors.ts";
 import { readJsonFile, readJsonl, readLines, writeFileAtomic } from "../io/index.ts";
 import { countParams, loadModelConfig, paramTable } from "../model/index.ts";
 import { renderReport } from "../report/index.ts";
-import { type DemoConfig, DemoConfigSchema, METHOD_SPECS, type MethodName } from "./config.ts";
+import { type DemoConfig, DemoConfigSchema, METHOD_SPECS, METHODS, type MethodName } from "./config.ts";
 import {
   constructPhase,
   type DemoLogger,
@@ -75,20 +75,37 @@ async function phase(
   return seconds;
 }
 
-/** Refuse a run directory made with another configuration; save the configuration in a new one. */
-async function claimDir(L: Layout, c: DemoConfig): Promise<void> {
+/**
+ * Claim the run directory for configuration `c` and return the configuration to run. A directory made with the same
+ * settings but fewer methods or seeds is extended (`iopo demo --full` after `npm start` trains only the added
+ * methods); a request for a subset of what the directory holds runs its saved configuration (everything is then
+ * complete); anything else is refused.
+ */
+async function claimDir(L: Layout, c: DemoConfig, log: DemoLogger): Promise<DemoConfig> {
   if (existsSync(L.config)) {
     const saved = await readJsonFile(L.config, DemoConfigSchema, "use another --out for another configuration");
-    if (JSON.stringify(saved) !== JSON.stringify(c))
-      throw new ConfigError("the run directory holds a demo with another configuration", {
-        path: L.config,
-        expected: JSON.stringify(c),
-        got: JSON.stringify(saved),
-        hint: "use another --out (or delete the directory) to run with other settings",
-      });
-    return;
+    if (JSON.stringify(saved) === JSON.stringify(c)) return c;
+    const rest = (x: DemoConfig) => JSON.stringify({ ...x, methods: [], seeds: 0 });
+    const sub = (a: DemoConfig, b: DemoConfig) => a.seeds <= b.seeds && a.methods.every((m) => b.methods.includes(m));
+    if (rest(saved) === rest(c) && sub(saved, c)) {
+      const merged = { ...c, methods: METHODS.filter((m) => c.methods.includes(m)) };
+      await writeFileAtomic(L.config, `${JSON.stringify(merged, null, 2)}\n`);
+      log.info(`  extending the run: methods ${merged.methods.join(", ")}; ${merged.seeds} seed(s)`);
+      return merged;
+    }
+    if (rest(saved) === rest(c) && sub(c, saved)) {
+      log.info(`  the run directory holds more (methods ${saved.methods.join(", ")}; ${saved.seeds} seeds): using it`);
+      return saved;
+    }
+    throw new ConfigError("the run directory holds a demo with another configuration", {
+      path: L.config,
+      expected: JSON.stringify(c),
+      got: JSON.stringify(saved),
+      hint: "use another --out (or delete the directory) to run with other settings",
+    });
   }
   await writeFileAtomic(L.config, `${JSON.stringify(c, null, 2)}\n`);
+  return c;
 }
 
 /** seed → method → generations, for the runs whose generation file exists. */
@@ -211,9 +228,9 @@ export async function writeReport(dir: string): Promise<{ results: Results; repo
 
 /** The whole demo: the data once, then per seed a new model, SFT, every other method from it, generation. */
 export async function runDemo(o: DemoOptions): Promise<{ results: Results; report: string }> {
-  const { config: c, logger: log } = o;
+  const log = o.logger;
   const L = layout(o.dir);
-  await claimDir(L, c);
+  const c = await claimDir(L, o.config, log);
   await phase(L, log, "construct", L.eval, () => constructPhase(c, L, log));
   for (const s of seedsOf(c)) {
     await phase(L, log, `seed${s}-init-model`, join(L.initModel(s), "model.safetensors"), () =>

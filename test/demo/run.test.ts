@@ -2,7 +2,7 @@
 // generations and training metrics (verdicts re-checked against the responses, tokens, repetition, the paired
 // differences), a fair comparison, resume (skip, redo one phase), a refused configuration change, `iopo report`.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -203,6 +203,26 @@ test("another configuration in the same run directory is refused (exit 2)", asyn
   assert.equal(r.code, 2);
   assert.match(r.stderr, /another configuration/);
   assert.match(r.stderr, /HINT: use another --out/);
+});
+
+test("a run directory is extended by more methods or seeds, and a request for less uses what it holds", async () => {
+  // A copy of the finished run whose saved configuration claims only SFT and DPO on one seed: the quick demo
+  // (every method, two seeds) extends it; every artefact exists already, so every phase is skipped.
+  const copy = join(dir, "copy");
+  cpSync(out, copy, { recursive: true });
+  const cfg = json(join(copy, "demo_config.json"));
+  writeFileSync(join(copy, "demo_config.json"), JSON.stringify({ ...cfg, methods: ["sft", "dpo"], seeds: 1 }));
+  const ext = await runCli(["demo", "--quick", "--out", copy, "--seed", "3"]);
+  assert.equal(ext.code, 0, ext.stderr);
+  assert.match(ext.stderr, /extending the run: methods sft, sft-continued, .*simpo; 2 seed\(s\)/);
+  assert.deepEqual(json(join(copy, "demo_config.json")), cfg);
+  for (const p of phases()) assert.match(ext.stderr, new RegExp(`phase ${p}: complete .* skipped`));
+  // One seed asked of a two-seed directory: its saved configuration runs (all complete), nothing is refused.
+  const less = await runCli(["demo", "--quick", "--out", copy, "--seed", "3", "--seeds", "1"]);
+  assert.equal(less.code, 0, less.stderr);
+  assert.match(less.stderr, /holds more .*2 seeds\): using it/);
+  assert.deepEqual(json(join(copy, "results.json")), json(join(out, "results.json")));
+  rmSync(copy, { recursive: true, force: true });
 });
 
 test("iopo report rebuilds results.json and report.html from the artefacts", async () => {
