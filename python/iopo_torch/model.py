@@ -11,7 +11,7 @@ import torch.nn.functional as F
 import torch.utils.checkpoint
 
 from .errors import JobError
-from .safetensors_io import read_dir
+from .safetensors_io import read_dir, read_headers
 
 
 def dims(cfg):
@@ -166,6 +166,18 @@ def load_weights(model_dir, table):
     return out
 
 
+def check_headers(model_dir, table):
+    """Every table tensor in the directory's safetensors headers with its shape (a JobError naming file and key)."""
+    headers, path = read_headers(model_dir)
+    for row in table:
+        info = headers.get(row["key"])
+        if info is None or list(info["shape"]) != list(row["shape"]):
+            raise JobError("model weights lack a tensor" if info is None else "tensor has the wrong shape",
+                           path=info["file"] if info else path, field=row["key"], expected=str(list(row["shape"])),
+                           got="nothing" if info is None else str(list(info["shape"])),
+                           hint="the weights do not match config.json (hidden_size, heads, vocab_size …)")
+
+
 class Loaded:
     """A model ready for training: the module, its parameters in table order, and how it was built."""
 
@@ -179,26 +191,41 @@ class Loaded:
         return self.module(ids)
 
 
+def _check_table(module, table, model_dir):
+    named = dict(module.named_parameters())
+    for row in table:
+        p = named.get(row["key"])
+        if p is None or list(p.shape) != list(row["shape"]):
+            raise JobError("the model does not have a tensor of the parameter table", kind="config",
+                           path=os.path.join(model_dir, "config.json"), field=row["key"],
+                           expected=str(list(row["shape"])), got="nothing" if p is None else str(list(p.shape)),
+                           hint="an architecture iopo's parameter table does not describe (Llama/Qwen2 only)")
+    return named
+
+
 def load(model_dir, cfg, table, rope, device):
     """Build the model from `model_dir` (weights checked against `table`) on `device`, in float32."""
-    weights = load_weights(model_dir, table)
     tf = _use_transformers()
     if tf is not None:
-        module = tf.AutoModelForCausalLM.from_config(tf.AutoConfig.from_pretrained(model_dir)).float()
+        # transformers reads the weights itself (shard by shard, without a random initialisation first).
+        check_headers(model_dir, table)  # names and shapes, from the files' headers, before transformers reads them
+        try:
+            module = tf.AutoModelForCausalLM.from_pretrained(model_dir, torch_dtype=torch.float32)
+        except Exception as e:  # transformers' own message names what it could not read
+            raise JobError("transformers cannot load the model directory", path=model_dir,
+                           got=f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}",
+                           hint="check config.json and the safetensors files; IOPO_TORCH_OWN_MODEL=1 uses iopo's "
+                                "own Llama/Qwen2 module with its checked loader")
+        _check_table(module, table, model_dir)
         kind = "transformers"
     else:
+        weights = load_weights(model_dir, table)
         module = CausalLM(cfg, rope)
+        named = _check_table(module, table, model_dir)
+        with torch.no_grad():
+            for row in table:
+                named[row["key"]].copy_(weights[row["key"]])
         kind = "own"
-    named = dict(module.named_parameters())
-    with torch.no_grad():
-        for row in table:
-            if row["key"] not in named:
-                raise JobError("the model has no parameter for a tensor of the table", kind="config",
-                               path=os.path.join(model_dir, "config.json"), field=row["key"],
-                               hint="an architecture iopo's parameter table does not describe")
-            named[row["key"]].copy_(weights[row["key"]])
-    if kind == "transformers" and hasattr(module, "tie_weights"):
-        module.tie_weights()
     module.to(device)
     named = dict(module.named_parameters())
     return Loaded(module, [named[row["key"]] for row in table], kind, [row["key"] for row in table])

@@ -85,6 +85,40 @@ def read_dir(model_dir):
                    hint="create a model with `iopo init-model --out <dir> --vocab-from <files>`")
 
 
+def _header(path):
+    try:
+        with open(path, "rb") as f:
+            (n,) = struct.unpack("<Q", f.read(8))
+            return json.loads(f.read(n))
+    except (OSError, ValueError, struct.error) as e:
+        raise JobError("cannot read the safetensors header", path=path, got=str(e),
+                       hint="check the model directory (model.safetensors or the shards its index names)")
+
+
+def read_headers(model_dir):
+    """{name: {shape, dtype, file}} of a model directory's tensors, from the headers only (no data read)."""
+    single = os.path.join(model_dir, "model.safetensors")
+    index = os.path.join(model_dir, "model.safetensors.index.json")
+    if os.path.exists(single):
+        files, where = [single], single
+    elif os.path.exists(index):
+        try:
+            with open(index) as f:
+                files = sorted({os.path.join(model_dir, v) for v in json.load(f)["weight_map"].values()})
+        except (OSError, ValueError, KeyError) as e:
+            raise JobError("cannot read the shard index", path=index, field="weight_map", got=str(e))
+        where = index
+    else:
+        raise JobError("no weights in model directory", path=model_dir,
+                       expected="model.safetensors or model.safetensors.index.json")
+    out = {}
+    for file in files:
+        for name, info in _header(file).items():
+            if name != "__metadata__":
+                out[name] = {"shape": info["shape"], "dtype": info["dtype"], "file": file}
+    return out, where
+
+
 def _bytes(t):
     t = t.detach().contiguous().cpu()
     if t.dtype in (torch.bfloat16, torch.float16):
