@@ -32,13 +32,15 @@ function killMidAppend(dir: string, file: string): Promise<number> {
     let stderr = "";
     child.stderr.on("data", (d) => (stderr += d));
     let killed = false;
+    // Idle while the writer starts (no busy loop on a shared machine), then watch the size as fast as we can.
     const poll = () => {
       if (killed) return;
       const n = size(file);
       if (n > 0 && n % LINE_BYTES !== 0) {
         killed = true;
         child.kill("SIGKILL");
-      } else setImmediate(poll);
+      } else if (n === 0) setTimeout(poll, 10);
+      else setImmediate(poll);
     };
     poll();
     child.on("exit", (code, signal) => {
