@@ -45,6 +45,7 @@ export {
   forward,
   hidden,
   type KvCacheInputs,
+  LORA_SCALE_KEY,
   llamaInputs,
   lmHead,
   type ParamNodes,
@@ -54,13 +55,21 @@ export {
   sequenceLogps,
 } from "./llama.ts";
 export {
-  type PackedInputs,
-  type PackedRow,
-  packedFeeds,
-  packedInputs,
-  packedLogps,
-  packRows,
-} from "./packed.ts";
+  type Adapter,
+  AdapterConfigSchema,
+  initLora,
+  isAdapterDir,
+  LORA_MODULES,
+  type LoraModule,
+  type LoraSpec,
+  loadAdapter,
+  loraModuleOf,
+  loraTable,
+  mergeLora,
+  parseLoraTargets,
+  saveAdapter,
+  writeAdapterFiles,
+} from "./lora.ts";
 export {
   checkMemory,
   estimateMemory,
@@ -68,9 +77,17 @@ export {
   MEMORY_FIT,
   type MemoryEstimate,
   type MemoryOption,
-  memoryOptions,
   type MemoryRun,
+  memoryOptions,
 } from "./memory.ts";
+export {
+  type PackedInputs,
+  type PackedRow,
+  packedFeeds,
+  packedInputs,
+  packedLogps,
+  packRows,
+} from "./packed.ts";
 export {
   allocateParams,
   countParams,

@@ -89,6 +89,21 @@ function repeatKv(x: Node, H: number, Hkv: number, D: number): Node {
   return E.reshape(E.expand(x5, [B, Hkv, H / Hkv, T, D]), [B, H, T, D]); // [B, H, T, D]
 }
 
+/** The graph key of the LoRA scale α/r (a scalar constant the caller adds to the parameter nodes with an adapter). */
+export const LORA_SCALE_KEY = "lora.scale";
+
+/**
+ * A linear layer of the block: y = x·Wᵀ (+ b), plus the LoRA branch (α/r)·(x·Aᵀ)·Bᵀ when the adapter's inputs
+ * (`<module>.lora_A.weight`, `<module>.lora_B.weight`, model/lora.ts) are among the parameter nodes.
+ */
+function linearOf(p: ParamNodes, module: string, x: Node, bias: boolean): Node {
+  const y = E.linear(x, param(p, `${module}.weight`), bias ? param(p, `${module}.bias`) : undefined); // [B, T, out]
+  const A = p.get(`${module}.lora_A.weight`);
+  if (!A) return y;
+  const low = E.linear(E.linear(x, A), param(p, `${module}.lora_B.weight`)); // [B, T, r] → [B, T, out]
+  return E.add(y, E.mul(low, param(p, LORA_SCALE_KEY))); // [B, T, out]
+}
+
 // ---- sub-blocks: functions of (params, x) ----
 
 /**
@@ -105,10 +120,7 @@ function attention(
   past?: LayerCache,
 ): { y: Node; k: Node; v: Node } {
   const { H, Hkv, D } = m;
-  const lin = (name: string, bias: boolean) =>
-    E.scope(name, () =>
-      E.linear(x, param(p, `${pre}.${name}.weight`), bias ? param(p, `${pre}.${name}.bias`) : undefined),
-    );
+  const lin = (name: string, bias: boolean) => E.scope(name, () => linearOf(p, `${pre}.${name}`, x, bias));
   const q = E.rope(heads(lin("q_proj", m.qkvBias), H, D), a.cos, a.sin); // [B, H, T, D]
   let k = E.rope(heads(lin("k_proj", m.qkvBias), Hkv, D), a.cos, a.sin); // [B, Hkv, T, D]
   let v = heads(lin("v_proj", m.qkvBias), Hkv, D); // [B, Hkv, T, D]
@@ -121,17 +133,12 @@ function attention(
   const scores = E.add(E.matmul(E.mul(q, 1 / Math.sqrt(D)), kT), a.bias); // [B, H, T, S]
   const att = E.matmul(E.softmax(scores, -1), repeatKv(v, H, Hkv, D)); // [B, H, T, D]
   const merged = E.reshape(E.transpose(att, [0, 2, 1, 3]), [att.shape[0], att.shape[2], H * D]); // [B, T, H*D]
-  const y = E.scope("o_proj", () =>
-    E.linear(merged, param(p, `${pre}.o_proj.weight`), m.oBias ? param(p, `${pre}.o_proj.bias`) : undefined),
-  ); // [B, T, C]
+  const y = E.scope("o_proj", () => linearOf(p, `${pre}.o_proj`, merged, m.oBias)); // [B, T, C]
   return { y, k, v };
 }
 
 function mlp(m: ModelDims, p: ParamNodes, pre: string, x: Node): Node {
-  const lin = (name: string, h: Node) =>
-    E.scope(name, () =>
-      E.linear(h, param(p, `${pre}.${name}.weight`), m.mlpBias ? param(p, `${pre}.${name}.bias`) : undefined),
-    );
+  const lin = (name: string, h: Node) => E.scope(name, () => linearOf(p, `${pre}.${name}`, h, m.mlpBias));
   const gate = lin("gate_proj", x); // [B, T, I]
   const up = lin("up_proj", x); // [B, T, I]
   return lin("down_proj", E.mul(E.silu(gate), up)); // [B, T, C]

@@ -18,6 +18,7 @@ import {
   paramFeeds,
   paramInputs,
   paramTable,
+  LORA_SCALE_KEY,
   type ScoredSequence,
   sequenceLogps,
 } from "../model/index.ts";
@@ -116,6 +117,8 @@ export class TrainPrograms {
     private readonly score: E.Program,
     /** The traced training graph and its outputs (benchmarks count its MatMul FLOPs), and its ONNX node count. */
     readonly traced: { graph: E.Graph; outputs: Record<string, E.Node>; onnxNodes: number },
+    /** With an adapter: the base model's table and tensors, fed as constants (only `table` is trained). */
+    private readonly frozen: { table: readonly ParamSpec[]; tensors: readonly Float32Array[] } | null,
   ) {}
 
   /** Stop the training program's profile (when created with one). */
@@ -123,24 +126,36 @@ export class TrainPrograms {
     this.train.endProfiling();
   }
 
-  /** `profile`: a path prefix for an ORT profile of the training program (benchmarks). */
+  /**
+   * `profile`: a path prefix for an ORT profile of the training program (benchmarks). `lora`: train only the
+   * adapter's table (model/lora.ts) on top of the frozen base tensors; scoring stays the base (the reference).
+   */
   static async create(
     cfg: ModelConfig,
     loss: ResolvedLoss,
-    o: { threads?: number; profile?: string; sharedPrefix?: boolean } = {},
+    o: {
+      threads?: number;
+      profile?: string;
+      sharedPrefix?: boolean;
+      lora?: { table: readonly ParamSpec[]; scale: number; base: readonly Float32Array[] };
+    } = {},
   ): Promise<TrainPrograms> {
     const { threads, profile } = o;
     const S = SEQUENCE_ORDER[loss.kind].length;
     // Shared prefix: the S sequences of a record are S/2 packed rows `x | y_a | y_b` (model/packed.ts).
     const packed = Boolean(o.sharedPrefix) && S % 2 === 0;
     const { graph, result } = E.trace(() => {
-      const table = paramTable(cfg);
-      const params = paramInputs(table);
+      const base = paramInputs(paramTable(cfg));
+      const table = o.lora ? [...o.lora.table] : paramTable(cfg);
+      const trained = o.lora ? paramInputs(table) : base;
+      const params = o.lora
+        ? new Map([...base, ...trained, [LORA_SCALE_KEY, E.scalar(o.lora.scale)] as const])
+        : base;
       const lp = packed // [S*R]
         ? packedLogps(cfg, params, packedInputs(cfg, 2, S === 2 ? "Rec" : `${S / 2}*Rec`))
         : sequenceLogps(cfg, params, batchInputs(modelDims(cfg), S === 1 ? "Rec" : `${S}*Rec`));
       const total = E.reduceSum(recordLoss(E.reshape(lp, [-1, S]), loss, S), [0]); // []
-      const grads = E.grad(() => total)(...params.values());
+      const grads = E.grad(() => total)(...trained.values());
       return { lp, total, grads, table };
     });
     // No spin-waiting: on a shared machine idle ORT threads spinning cost more than they save (as `iopo bench train`).
@@ -155,11 +170,17 @@ export class TrainPrograms {
       return sequenceLogps(cfg, params, batch); // [B]
     });
     const score = await E.Program.create(E.toOnnx(scoring.graph, { lp: scoring.result }, "score"), t);
-    return new TrainPrograms(cfg, result.table, loss, packed, train, score, {
-      graph,
-      outputs: outs,
-      onnxNodes: model.nodeCount,
-    });
+    const frozen = o.lora ? { table: paramTable(cfg), tensors: o.lora.base } : null;
+    return new TrainPrograms(
+      cfg,
+      result.table,
+      loss,
+      packed,
+      train,
+      score,
+      { graph, outputs: outs, onnxNodes: model.nodeCount },
+      frozen,
+    );
   }
 
   /**
@@ -175,6 +196,7 @@ export class TrainPrograms {
     const out = await this.train.run(
       {
         ...(this.packed ? packedFeeds(this.cfg, rowsOf(mb.seqs)) : batchFeeds(this.cfg, mb.seqs)),
+        ...(this.frozen ? paramFeeds(this.frozen.table, this.frozen.tensors) : {}),
         ...paramFeeds(this.table, params as Float32Array[]),
         ref_logps: { data: mb.ref, dims: [R, S] },
         seq_scale: { data: mb.seqScale, dims: [R, S] },
@@ -187,11 +209,11 @@ export class TrainPrograms {
     return { lp: out.lp as Float32Array, loss: (out.loss as Float32Array)[0]! };
   }
 
-  /** Summed response log-probs of sequences under `params` (any count; padded to the longest). */
+  /** Summed response log-probs of sequences under full model `params` (any count; padded to the longest). */
   async logps(params: readonly Float32Array[], seqs: readonly ScoredSequence[]): Promise<Float32Array> {
     const out = await this.score.run({
       ...batchFeeds(this.cfg, seqs),
-      ...paramFeeds(this.table, params as Float32Array[]),
+      ...paramFeeds(this.frozen?.table ?? this.table, params as Float32Array[]),
     });
     return out.lp as Float32Array;
   }

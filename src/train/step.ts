@@ -101,19 +101,24 @@ export class TrainStep {
     readonly o: StepOptions,
   ) {}
 
-  /** Compile the programs for a model and loss; `initial` weights are taken over by the optimizer (read `params`). */
+  /**
+   * Compile the programs for a model and loss; `initial` weights of `table` are taken over by the optimizer (read
+   * `params`). With `lora`, `table` is the adapter's and the base tensors stay frozen (fed, never updated).
+   */
   static async create(
     cfg: ModelConfig,
     table: readonly ParamSpec[],
     initial: readonly Float32Array[],
     loss: ResolvedLoss,
     o: StepOptions,
+    lora?: { readonly scale: number; readonly base: readonly Float32Array[] },
   ): Promise<TrainStep> {
     const threads = o.threads || os.availableParallelism();
     const programs = await TrainPrograms.create(cfg, loss, {
       threads,
       ...(o.profile ? { profile: o.profile } : {}),
       sharedPrefix: o.sharedPrefix ?? false,
+      ...(lora ? { lora: { table, scale: lora.scale, base: lora.base } } : {}),
     });
     const opt = new ParallelAdamW(
       table.map((row, i) => ({ data: initial[i]!, decay: row.decay })),
@@ -132,7 +137,7 @@ export class TrainStep {
     return this.opt.params;
   }
 
-  /** Summed response log-probs of sequences under `tensors` (the scoring program). */
+  /** Summed response log-probs of sequences under full-model `tensors` (the scoring program: no adapter). */
   logps(tensors: readonly Float32Array[], seqs: readonly ScoredSequence[]): Promise<Float32Array> {
     return this.programs.logps(tensors, seqs);
   }
