@@ -21,7 +21,7 @@ import {
   type TaxonomyRoles,
 } from "../construct/index.ts";
 import { checkOutputDir, writeFileAtomic } from "../io/index.ts";
-import { ResponseCache } from "../llm/index.ts";
+import { ResponseCache, redactUrl } from "../llm/index.ts";
 import { GROUP_MODES, type Taxonomy } from "../schema/index.ts";
 import { checkBackend, engineFor, exitOnStopSignals, openProviders } from "./backend.ts";
 import { int, parseOptions } from "./util.ts";
@@ -203,7 +203,9 @@ export function registerConstruct(program: Command): void {
       const tax = extra.taxonomy ? await readTaxonomy(extra.taxonomy) : undefined;
       const seeds = extra.seeds ? await readSeeds(extra.seeds) : undefined;
       const n = extra.n ?? seeds?.length ?? 400;
-      await writeFileAtomic(join(c.run, "config.trace.json"), `${JSON.stringify({ ...c, ...extra, n }, null, 2)}\n`);
+      // Credentials in the URL never reach a file.
+      const saved = { ...c, ...extra, n, ...(c.baseUrl ? { baseUrl: redactUrl(c.baseUrl) } : {}) };
+      await writeFileAtomic(join(c.run, "config.trace.json"), `${JSON.stringify(saved, null, 2)}\n`);
       process.stderr.write(
         `construct trace: ${JSON.stringify({ run: c.run, offline: c.offline, model: c.model, seed: c.seed, n })}\n`,
       );
