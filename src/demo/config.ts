@@ -35,7 +35,7 @@ export const METHOD_SPECS: Readonly<
   dpo: { loss: "dpo", data: "pairs", label: "DPO", what: "DPO on (x, y_w, y_l), y_l written separately" },
   "dpo-star": { loss: "dpo-star", data: "groups", label: "DPO*", what: "DPO on each group as two pairs" },
   iopo: { loss: "iopo", data: "groups", label: "IOPO", what: "IOPO on (x1, y1, x2, y2)" },
-  "iopo-star": { loss: "iopo-star", data: "groups", label: "IOPO*", what: "IOPO's variant from Table 3" },
+  "iopo-star": { loss: "iopo-star", data: "groups", label: "IOPO*", what: "Π1 only (Appendix E): 2a − b − d" },
   "iopo-no-input": { loss: "iopo-no-input", data: "groups", label: "w/o input pref.", what: "a−b and c−d" },
   "iopo-no-output": { loss: "iopo-no-output", data: "groups", label: "w/o output pref.", what: "a−d and c−b" },
   orpo: { loss: "orpo", data: "pairs", label: "ORPO", what: "NLL + λ·log-odds ratio, reference-free" },
@@ -143,7 +143,7 @@ export function demoConfig(profile: Profile, seed: number, o: ProfileOptions = {
     max_chars: 500,
     model: { arch: "llama", vocab_size: 1536, hidden: 128, layers: 2, heads: 4, kv_heads: 4, intermediate: 384 },
     sft: { steps: 1200, lr: 3e-3, batch: 8, warmup: 0.05 },
-    // 150 × 4 records ≈ half an epoch of the ≈ 1,200 groups or pairs; LR and β as in the earlier demo and the papers.
+    // 150 × 4 records ≈ half an epoch of the ≈ 1,100 groups or pairs; LR and β as in the earlier demo and the papers.
     pref: { steps: 150, lr: 2e-4, batch: 4, warmup: 0.1, beta: 0.1 },
     max_len: 512,
     max_tokens: 128,
