@@ -302,7 +302,7 @@ the phases took <b id="total-time">${d.totalSeconds.toFixed(0)} s (${minutes} mi
 (on an otherwise idle 2-core machine the wall time lies between half the CPU time and the CPU time).
 A tiny model trained for minutes on the offline world: the numbers show how the methods behave here, not what a 7B model reaches.</div>
 <h2>Results</h2>
-<div class="side"><div>${resultsTable(d)}
+${resultsTable(d)}
 <div class="note">IF-S: share of single-constraint items whose constraint is satisfied; IF-M: share of multi-constraint items with every
 constraint satisfied; constraint level: share of all constraints satisfied. Greedy decoding; verdicts by the rule checkers. Tokens: prompt and
 response tokens the run's loss was computed on, summed over its steps (the SFT row is the SFT stage every other row starts from; the other
@@ -311,8 +311,8 @@ ${orderingLines(d)}
 ${comparisonsTable(d)}
 <div class="note">Paired bootstrap: held-out items are resampled with replacement, each with both methods and every seed (its counts are
 averaged over seeds), so the interval reflects which instructions happened to be held out; seed-to-seed variation shows in the per-seed
-columns. "higher" / "lower": the interval excludes 0; otherwise no difference is detectable at this size.</div></div>
-<div>${paperTable()}</div></div>
+columns. "higher" / "lower": the interval excludes 0; otherwise no difference is detectable at this size.</div>
+${paperTable()}
 <h2>Accuracy by taxonomy dimension and by constraint count (pooled over seeds)</h2>
 <div class="charts">${breakdownChart(d, "by-dimension", "Constraint-level accuracy by dimension", "byDimension")}
 ${breakdownChart(d, "by-count", "Item accuracy by number of constraints", "byCount")}</div>
