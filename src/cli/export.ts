@@ -1,5 +1,6 @@
-// `iopo export --model-dir <dir> --to gguf --out model.gguf [--dtype f32|f16|q8_0]`: a model directory as one
-// GGUF file for llama.cpp's server and Ollama. Wiring only: see src/export.
+// `iopo export --model-dir <dir> --to gguf --out model.gguf [--dtype f32|f16|q8_0] [--base <dir>]`: a model
+// directory (or a LoRA adapter, merged into its base) as one GGUF file for llama.cpp's server and Ollama.
+// Wiring only: see src/export.
 
 import type { Command } from "commander";
 import { z } from "zod";
@@ -10,6 +11,7 @@ const DTYPES = Object.keys(EXPORT_DTYPES) as [keyof typeof EXPORT_DTYPES, ...(ke
 
 const OptionsSchema = z.strictObject({
   modelDir: z.string().min(1),
+  base: z.string().min(1).optional(),
   to: z.enum(["gguf"], { message: `expected "gguf" (the only export format)` }),
   out: z.string().min(1),
   dtype: z.enum(DTYPES, { message: `expected one of ${DTYPES.join(", ")}` }).default("f32"),
@@ -20,7 +22,11 @@ export function registerExport(program: Command): void {
   program
     .command("export")
     .description("write a model directory as a GGUF file (tokenizer and chat template included) for llama.cpp / Ollama")
-    .requiredOption("--model-dir <dir>", "model directory (config.json, model.safetensors, tokenizer.json)")
+    .requiredOption(
+      "--model-dir <dir>",
+      "model directory (config.json, model.safetensors, tokenizer.json), or a LoRA adapter directory (merged first)",
+    )
+    .option("--base <dir>", "base model of a LoRA adapter (default: the one adapter_config.json names)")
     .requiredOption("--to <format>", "export format: gguf")
     .requiredOption("--out <file>", "the .gguf file to write (replaced atomically if it exists)")
     .option("--dtype <type>", `weight type of matrices: ${DTYPES.join(" | ")} (norms and biases stay f32)`, "f32")
@@ -33,7 +39,7 @@ export function registerExport(program: Command): void {
     .action(async (raw: Record<string, unknown>) => {
       const o = parseOptions(OptionsSchema, raw, "export");
       const started = Date.now();
-      const r = await exportGguf(o.modelDir, o.out, { dtype: o.dtype });
+      const r = await exportGguf(o.modelDir, o.out, { dtype: o.dtype, ...(o.base ? { base: o.base } : {}) });
       const summary = { ...r, dtype: o.dtype, seconds: (Date.now() - started) / 1000 };
       if (o.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
       else {

@@ -1,13 +1,21 @@
 // A Hugging Face Llama/Qwen2 model directory as one GGUF file llama.cpp loads: architecture metadata, tokenizer
 // and chat template, tensors renamed to llama.cpp's names (blk.N.attn_q, …), q/k rows of the "llama" architecture
 // permuted from HF's half-split RoPE layout to llama.cpp's interleaved one, in f32, f16 or q8_0 (1-D tensors stay
-// f32; a q8_0 tensor whose rows are not whole blocks falls back to f16, as llama.cpp's converter does).
-// Does not merge LoRA adapters (none exist in this engine yet): an adapter directory is refused.
+// f32; a q8_0 tensor whose rows are not whole blocks falls back to f16, as llama.cpp's converter does). A LoRA
+// adapter directory is merged into its base model first (W + (α/r)·B·A) and exported with the base's tokenizer.
 
-import { stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { CheckpointError, ConfigError } from "../errors.ts";
-import { loadModelDir, type ModelConfig, type ModelDir, modelDims } from "../model/index.ts";
+import {
+  isAdapterDir,
+  loadAdapter,
+  loadModelDir,
+  type ModelConfig,
+  type ModelDir,
+  mergeLora,
+  modelDims,
+} from "../model/index.ts";
 import { type GgufTensor, type GgufValue, type TensorDtype, writeGguf } from "./gguf-file.ts";
 import { Q8_0_BLOCK } from "./quant.ts";
 import { tokenizerMetadata } from "./tokenizer-gguf.ts";
@@ -23,6 +31,8 @@ export interface ExportGgufOptions {
   readonly dtype?: ExportDtype;
   /** general.name. @default the directory's base name */
   readonly name?: string;
+  /** For an adapter directory: the base model. @default adapter_config.json's base_model_name_or_path */
+  readonly base?: string;
 }
 
 export interface ExportGgufResult {
@@ -150,8 +160,33 @@ async function isFile(path: string): Promise<boolean> {
 
 // ---- exports ----
 
-/** Check the directory is a full model with a tokenizer (not a LoRA adapter) and load it. */
-export async function loadExportable(dir: string): Promise<ModelDir> {
+/** The base model directory of an adapter: `base`, else adapter_config.json's, resolved against the adapter. */
+async function adapterBase(dir: string, base: string | undefined): Promise<string> {
+  if (base !== undefined) return base;
+  const path = join(dir, "adapter_config.json");
+  let named: unknown;
+  try {
+    named = (JSON.parse(await readFile(path, "utf8")) as { base_model_name_or_path?: unknown }).base_model_name_or_path;
+  } catch (err) {
+    throw new CheckpointError("cannot read the adapter configuration", { path, got: String(err) });
+  }
+  const resolved = typeof named === "string" && named !== "" ? resolve(dir, named) : undefined;
+  if (!resolved || !(await stat(resolved).catch(() => null))?.isDirectory())
+    throw new ConfigError("the adapter's base model directory is not found", {
+      path,
+      field: "base_model_name_or_path",
+      expected: "a local model directory (relative to the adapter or absolute)",
+      got: typeof named === "string" ? JSON.stringify(named) : "none",
+      hint: "pass the base model with --base <dir>",
+    });
+  return resolved;
+}
+
+/**
+ * Load what `dir` exports: a full model with a tokenizer, or a LoRA adapter merged into its base (the base's
+ * tokenizer and config; `base` overrides the adapter's own record of it).
+ */
+export async function loadExportable(dir: string, base?: string): Promise<ModelDir> {
   const info = await stat(dir).catch(() => null);
   if (!info?.isDirectory())
     throw new CheckpointError("model directory not found", {
@@ -160,13 +195,18 @@ export async function loadExportable(dir: string): Promise<ModelDir> {
       got: info ? "a file" : "nothing at that path",
       hint: "pass --model-dir <dir> of a model made by `iopo init-model` or `iopo train`",
     });
-  if (await isFile(join(dir, "adapter_config.json")))
-    throw new ConfigError("LoRA adapter directories cannot be exported yet", {
-      path: join(dir, "adapter_config.json"),
-      expected: "a full model directory (this engine trains full weights; it has no LoRA merge yet)",
-      got: "an adapter directory",
-      hint: "merge the adapter into its base model first (e.g. PEFT's merge_and_unload) and export the merged directory",
-    });
+  if (await isAdapterDir(dir)) {
+    const baseDir = await adapterBase(dir, base);
+    if (await isAdapterDir(baseDir))
+      throw new ConfigError("the adapter's base is itself an adapter", {
+        path: baseDir,
+        expected: "a full model directory",
+        hint: "pass the full base model with --base <dir>",
+      });
+    const model = await loadExportable(baseDir);
+    const adapter = await loadAdapter(dir, model.config);
+    return { ...model, params: mergeLora(model.params, adapter) };
+  }
   if (!(await isFile(join(dir, "config.json"))))
     throw new CheckpointError("model directory has no config.json", {
       path: dir,
@@ -190,7 +230,7 @@ export async function exportGguf(dir: string, out: string, options: ExportGgufOp
       expected: Object.keys(EXPORT_DTYPES).join(" | "),
       got: String(dtype),
     });
-  const model = await loadExportable(dir);
+  const model = await loadExportable(dir, options.base);
   checkSupported(model.config, dir);
   const metadata = archMetadata(model.config, options.name ?? basename(resolve(dir)), dtype);
   const tokenizer = tokenizerMetadata(

@@ -101,8 +101,11 @@ test("bad inputs: clear errors, right exit codes, nothing written", async () => 
   mkdirSync(adapter);
   writeFileSync(join(adapter, "adapter_config.json"), JSON.stringify({ peft_type: "LORA", r: 8 }));
   await refused(["--model-dir", adapter, "--to", "gguf", "--out", out], 2, [
-    /adapter_config\.json: LoRA adapter directories cannot be exported yet/,
-    /HINT: merge the adapter/,
+    /adapter_config\.json: the adapter's base model directory is not found \[field base_model_name_or_path\]/,
+    /got none\nHINT: pass the base model with --base <dir>/,
+  ]);
+  await refused(["--model-dir", adapter, "--base", adapter, "--to", "gguf", "--out", out], 2, [
+    /the adapter's base is itself an adapter/,
   ]);
   const noTok = join(dir, "no-tokenizer");
   mkdirSync(noTok);

@@ -12,12 +12,15 @@ import { type ExportDtype, exportGguf } from "../../src/export/index.ts";
 import { Generator } from "../../src/model/generate.ts";
 import {
   createModel,
+  initLora,
   initParams,
   loadModelDir,
   loadTokenizer,
+  loraTable,
   type ModelDir,
   makeRng,
   parseModelConfig,
+  saveAdapter,
   saveModelDir,
 } from "../../src/model/index.ts";
 
@@ -241,4 +244,63 @@ test("a Llama-3 split tokenizer is exported as llama.cpp's llama-bpe and tokeniz
     exportGguf(l3, join(dir, "refused.gguf")),
     /ignore_merges differs from llama\.cpp's "llama-bpe"/,
   );
+});
+
+test("a LoRA adapter is merged into its base: llama.cpp continues as the embedded engine on W + (α/r)·B·A", async () => {
+  const { md, model } = await tinyModel("llama");
+  const spec = {
+    rank: 4,
+    alpha: 8,
+    dropout: 0,
+    targets: ["q_proj", "k_proj", "v_proj", "o_proj", "down_proj"] as const,
+  };
+  const table = loraTable(model.config, { ...spec, targets: [...spec.targets] });
+  const adapter = initLora(table, 5);
+  const rand = makeRng(11);
+  adapter.table.forEach((row, i) => {
+    if (row.key.endsWith("lora_B.weight"))
+      for (const j of adapter.tensors[i]!.keys()) adapter.tensors[i]![j] = rand() - 0.5;
+  });
+  const adapterDir = join(dir, "adapter");
+  await saveAdapter(adapterDir, { ...spec, targets: [...spec.targets] }, adapter, md);
+  const out = join(dir, "adapter.gguf");
+  await exportGguf(adapterDir, out);
+  // The merge by hand: W[o, j] += (α/r) · Σ_k B[o, k] · A[k, j] for every adapted weight.
+  const s = spec.alpha / spec.rank;
+  const at = new Map(adapter.table.map((row, i) => [row.key, adapter.tensors[i]!]));
+  const merged = model.params.tensors.map((w, i) => {
+    const key = model.params.table[i]!.key.replace(/\.weight$/, "");
+    const A = at.get(`${key}.lora_A.weight`);
+    const B = at.get(`${key}.lora_B.weight`);
+    if (!A || !B) return w;
+    const [rows, cols] = model.params.table[i]!.shape as [number, number];
+    const m = Float32Array.from(w);
+    for (let o = 0; o < rows; o++)
+      for (let j = 0; j < cols; j++) {
+        let sum = 0;
+        for (let k = 0; k < spec.rank; k++) sum += B[o * spec.rank + k]! * A[k * cols + j]!;
+        m[o * cols + j] = w[o * cols + j]! + s * sum;
+      }
+    return m;
+  });
+  const tok = await loadTokenizer(md);
+  const prompts = PROMPTS.map((p) => tok.encodeChat([{ role: "user", content: p }], { addGenerationPrompt: true }));
+  const greedy = async (m: ModelDir) => {
+    const gen = await Generator.create(m);
+    try {
+      const outs: number[][] = [];
+      for (const p of prompts) outs.push((await gen.generate(p, { maxTokens: NEW_TOKENS, stopIds: [] })).ids);
+      return outs;
+    } finally {
+      await gen.release();
+    }
+  };
+  const ours = await greedy({ ...model, params: { table: model.params.table, tensors: merged } });
+  const base = await greedy(model);
+  assert.ok(
+    ours.some((ids, i) => ids.join() !== base[i]!.join()),
+    "the adapter changes the continuations",
+  );
+  const cpp = await llamaCppRun(out, prompts, NEW_TOKENS);
+  for (const [i, ids] of ours.entries()) assert.deepEqual(cpp.outs[i], ids, `continuation of prompt ${i}`);
 });
