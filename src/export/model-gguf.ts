@@ -160,7 +160,7 @@ async function isFile(path: string): Promise<boolean> {
 
 // ---- exports ----
 
-/** The base model directory of an adapter: `base`, else adapter_config.json's, resolved against the adapter. */
+/** The base model directory of an adapter: `base`, else the one adapter_config.json names. */
 async function adapterBase(dir: string, base: string | undefined): Promise<string> {
   if (base !== undefined) return base;
   const path = join(dir, "adapter_config.json");
@@ -170,12 +170,15 @@ async function adapterBase(dir: string, base: string | undefined): Promise<strin
   } catch (err) {
     throw new CheckpointError("cannot read the adapter configuration", { path, got: String(err) });
   }
-  const resolved = typeof named === "string" && named !== "" ? resolve(dir, named) : undefined;
-  if (!resolved || !(await stat(resolved).catch(() => null))?.isDirectory())
+  // Relative to the adapter (PEFT's habit for local bases), else to the working directory (as a --model flag was).
+  let resolved: string | undefined;
+  for (const candidate of typeof named === "string" && named !== "" ? [resolve(dir, named), resolve(named)] : [])
+    if (!resolved && (await stat(candidate).catch(() => null))?.isDirectory()) resolved = candidate;
+  if (!resolved)
     throw new ConfigError("the adapter's base model directory is not found", {
       path,
       field: "base_model_name_or_path",
-      expected: "a local model directory (relative to the adapter or absolute)",
+      expected: "a local model directory (absolute, or relative to the adapter or the working directory)",
       got: typeof named === "string" ? JSON.stringify(named) : "none",
       hint: "pass the base model with --base <dir>",
     });
