@@ -158,7 +158,8 @@ export async function launchRanks(o: LaunchOptions): Promise<void> {
 
 /** Commands for `--print-launch`: torchrun and Slurm srun lines for `nnodes` machines × `nproc` ranks each. */
 export function launchLines(job: string, nnodes: number, nproc: number): string[] {
-  const py = `PYTHONPATH=${PYTHON_DIR}`;
+  // Every machine starts from this directory (the job's paths may be relative to it) with the package on its path.
+  const py = `cd ${process.cwd()} && PYTHONPATH=${PYTHON_DIR}`;
   const mod = `-m iopo_torch train ${job}`;
   return [
     `# on each of the ${nnodes} machines (the run directory on a shared file system; NODE_RANK = 0 … ${nnodes - 1}; MASTER = machine 0's address):`,
