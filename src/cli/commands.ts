@@ -14,6 +14,7 @@ import { registerGenerate } from "./generate.ts";
 import { registerIfeval } from "./ifeval.ts";
 import { registerInitModel } from "./init-model.ts";
 import { registerLogps } from "./logps.ts";
+import { registerMergeLora } from "./merge-lora.ts";
 import { registerReport } from "./report.ts";
 import { registerStats } from "./stats.ts";
 import { registerTrain } from "./train.ts";
@@ -37,4 +38,5 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerDemo,
   registerReport,
   registerExport,
+  registerMergeLora,
 ];

@@ -4,9 +4,10 @@
 // Does not interpret the tokenizer (tokenizer.ts) or run the model.
 
 import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { CheckpointError } from "../errors.ts";
 import { type ModelConfig, parseModelConfig } from "./config.ts";
+import { isAdapterDir, loadAdapter, mergeLora } from "./lora.ts";
 import { type LoadedTensor, type ModelParams, paramsFromTensors, paramTable } from "./params.ts";
 import { openSafetensors, type WritableDtype, writeSafetensors } from "./safetensors.ts";
 
@@ -103,17 +104,50 @@ async function readWeights(dir: string): Promise<{ tensors: Map<string, LoadedTe
 /** Read only config.json of a model directory. */
 export async function loadModelConfig(dir: string): Promise<ModelConfig> {
   const path = join(dir, "config.json");
+  // A LoRA adapter directory has its base's configuration.
+  if (!(await exists(path)) && (await isAdapterDir(dir))) return loadModelConfig(await adapterBase(dir));
   return parseModelConfig(await readJson(path), path);
 }
 
 /** Load a model directory: config, every weight checked against the parameter table, and the side files. */
 export async function loadModelDir(dir: string): Promise<ModelDir> {
+  // A LoRA adapter directory (adapter_config.json, no config.json) loads as its base with the adapter merged in.
+  if (!(await exists(join(dir, "config.json"))) && (await isAdapterDir(dir))) return loadAdapterMerged(dir);
   const config = await loadModelConfig(dir);
   const { tensors, path } = await readWeights(dir);
   const params = paramsFromTensors(paramTable(config), tensors, path);
   const files: Partial<Record<SideFile, unknown>> = {};
   for (const name of SIDE_FILES) if (await exists(join(dir, name))) files[name] = await readJson(join(dir, name));
   return { config, params, files };
+}
+
+/** The local base model directory an adapter names (base_model_name_or_path, resolved against the adapter dir). */
+async function adapterBase(dir: string): Promise<string> {
+  const probe = (await readJson(join(dir, "adapter_config.json"))) as { base_model_name_or_path?: unknown };
+  const named = typeof probe.base_model_name_or_path === "string" ? probe.base_model_name_or_path : null;
+  const basePath = named && !isAbsolute(named) && (await exists(resolve(dir, named))) ? resolve(dir, named) : named;
+  if (!basePath || !(await exists(join(basePath, "config.json"))))
+    throw new CheckpointError("the adapter's base model is not a local model directory", {
+      path: join(dir, "adapter_config.json"),
+      field: "base_model_name_or_path",
+      expected: "a local Hugging Face model directory (config.json + weights)",
+      got: JSON.stringify(named),
+      hint: `merge it yourself with \`iopo merge-lora --model <base dir> --adapter ${dir} --out <dir>\`, or fix base_model_name_or_path`,
+    });
+  return basePath;
+}
+
+/**
+ * An adapter directory as a model: its base (adapter_config.json's base_model_name_or_path, resolved against the
+ * adapter directory) with W + (α/r)·B·A folded in; the adapter directory's tokenizer files win over the base's.
+ */
+async function loadAdapterMerged(dir: string): Promise<ModelDir> {
+  const basePath = await adapterBase(dir);
+  const base = await loadModelDir(basePath);
+  const adapter = await loadAdapter(dir, base.config);
+  const files = { ...base.files };
+  for (const name of SIDE_FILES) if (await exists(join(dir, name))) files[name] = await readJson(join(dir, name));
+  return { config: base.config, params: mergeLora(base.params, adapter), files };
 }
 
 /**

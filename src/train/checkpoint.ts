@@ -1,14 +1,27 @@
 // Self-describing checkpoints (STYLE 27): `<out>/checkpoint-<step>/` is a Hugging Face model directory (config,
-// model.safetensors, tokenizer files) plus `optimizer.safetensors` (AdamW moments), `trainer_state.json` (step, rng
-// state, data order, schedule) and `manifest.json` (format, version, step, parameter-table hash). Written to a
-// temporary sibling and renamed into place, so a crash never leaves a half checkpoint. Does not decide when to save.
+// model.safetensors in the dtype config.json names, tokenizer files) — or, for LoRA, a PEFT adapter directory —
+// plus `optimizer.safetensors` (AdamW moments), `master.safetensors` (the exact float32 weights when the model is
+// stored in half precision), `trainer_state.json` and `manifest.json` (format, version, step, table hash). Written
+// to a temporary sibling and renamed into place, so a crash never leaves a half checkpoint.
 
 import { createHash } from "node:crypto";
-import { readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { CheckpointError } from "../errors.ts";
-import { type ModelDir, type ParamSpec, readSafetensors, saveModelDir, writeSafetensors } from "../model/index.ts";
+import {
+  configDtype,
+  type LoraSpec,
+  loadModelDir,
+  type ModelDir,
+  type ModelParams,
+  type ParamSpec,
+  readSafetensors,
+  SIDE_FILES,
+  saveModelDir,
+  writeAdapterFiles,
+  writeSafetensors,
+} from "../model/index.ts";
 
 // ---- types ----
 
@@ -48,8 +61,21 @@ export const ManifestSchema = z.object({
 });
 export type Manifest = z.infer<typeof ManifestSchema>;
 
+/** What a checkpoint's weights are: a whole model, or a LoRA adapter over a base (named in adapter_config.json). */
+export type CheckpointWeights =
+  | { readonly kind: "model"; readonly model: ModelDir }
+  | {
+      readonly kind: "adapter";
+      readonly spec: LoraSpec;
+      readonly params: ModelParams;
+      readonly base: string;
+      readonly files: ModelDir["files"];
+    };
+
 export interface LoadedCheckpoint {
   readonly dir: string;
+  /** The trained tensors in float32, exactly as they were (table order). */
+  readonly weights: Float32Array[];
   readonly manifest: Manifest;
   readonly state: TrainerState;
   readonly m: Float32Array[];
@@ -59,6 +85,29 @@ export interface LoadedCheckpoint {
 // ---- helpers ----
 
 const STEP_DIR = /^checkpoint-(\d+)$/;
+const MASTER = "master.safetensors";
+
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
+
+/** The trained tensors of a checkpoint, in float32: the master copy, the adapter, or the model's own file. */
+async function readTrained(dir: string, table: readonly ParamSpec[]): Promise<Float32Array[]> {
+  const file = (await exists(join(dir, MASTER)))
+    ? join(dir, MASTER)
+    : (await exists(join(dir, "adapter_model.safetensors")))
+      ? join(dir, "adapter_model.safetensors")
+      : null;
+  if (!file) return (await loadModelDir(dir)).params.tensors;
+  const { tensors } = await readSafetensors(file);
+  return table.map((row) => {
+    const t = tensors.get(row.key) ?? tensors.get(`base_model.model.${row.key}`);
+    if (!t) throw new CheckpointError("checkpoint weights lack a tensor", { path: file, field: row.key });
+    return t.data;
+  });
+}
 
 async function readJson(path: string): Promise<unknown> {
   try {
@@ -99,7 +148,7 @@ export const checkpointDir = (out: string, step: number): string => join(out, `c
 /** Write `<out>/checkpoint-<step>` atomically. */
 export async function saveCheckpoint(
   out: string,
-  model: ModelDir,
+  weights: CheckpointWeights,
   moments: { m: readonly Float32Array[]; v: readonly Float32Array[]; t: number },
   state: TrainerState,
   config: Record<string, unknown>,
@@ -108,8 +157,25 @@ export async function saveCheckpoint(
   const dir = checkpointDir(out, state.step);
   const tmp = join(out, `.checkpoint-${state.step}.tmp-${process.pid}`);
   await rm(tmp, { recursive: true, force: true });
-  await saveModelDir(tmp, model);
-  const { table } = model.params;
+  let table: readonly ParamSpec[];
+  if (weights.kind === "model") {
+    const { model } = weights;
+    table = model.params.table;
+    await saveModelDir(tmp, model); // in the dtype config.json names
+    // Half-precision weights lose bits: keep the float32 masters, so a resume continues exactly.
+    if (configDtype(model.config) !== "F32")
+      await writeSafetensors(
+        join(tmp, MASTER),
+        table.map((r, i) => ({ name: r.key, shape: r.shape, data: model.params.tensors[i]! })),
+      );
+  } else {
+    table = weights.params.table;
+    await mkdir(tmp, { recursive: true });
+    await writeAdapterFiles(tmp, weights.spec, weights.params, weights.base);
+    for (const name of SIDE_FILES)
+      if (weights.files[name] !== undefined)
+        await writeFile(join(tmp, name), `${JSON.stringify(weights.files[name], null, 2)}\n`);
+  }
   await writeSafetensors(join(tmp, "optimizer.safetensors"), [
     ...table.map((r, i) => ({ name: `exp_avg.${r.key}`, shape: r.shape, data: moments.m[i]! })),
     ...table.map((r, i) => ({ name: `exp_avg_sq.${r.key}`, shape: r.shape, data: moments.v[i]! })),
@@ -177,6 +243,7 @@ export async function loadCheckpoint(dir: string, table: readonly ParamSpec[]): 
     dir,
     manifest,
     state,
+    weights: await readTrained(dir, table),
     m: table.map((r) => get(`exp_avg.${r.key}`)),
     v: table.map((r) => get(`exp_avg_sq.${r.key}`)),
   };

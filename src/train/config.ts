@@ -4,6 +4,7 @@
 import os from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
+import { type LoraSpec, parseLoraTargets } from "../model/index.ts";
 import { FORMS, LOSS_NAMES, type LossName, type LossParams, lossParams } from "./losses.ts";
 import type { Schedule } from "./schedule.ts";
 
@@ -118,6 +119,17 @@ export const TrainConfigSchema = z.strictObject({
     .describe("Linear layers with adapters: all-linear (default) or a list such as q_proj,k_proj,v_proj,o_proj."),
 });
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;
+
+/** The run's LoRA adapter (model/lora.ts: rank, α default 2r, dropout, targets), or null for full fine-tuning. */
+export function loraOf(c: TrainConfig): LoraSpec | null {
+  if (!c.lora_rank) return null;
+  return {
+    rank: c.lora_rank,
+    alpha: c.lora_alpha ?? 2 * c.lora_rank,
+    dropout: c.lora_dropout ?? 0,
+    targets: parseLoraTargets((c.lora_targets ?? "all-linear").trim()),
+  };
+}
 
 /** The loss parameters of a config. */
 export function lossOf(c: TrainConfig): LossParams {

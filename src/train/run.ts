@@ -104,10 +104,13 @@ export async function runTraining(
   logger: TrainLogger,
   options: RunOptions = {},
 ): Promise<TrainResult & { truncation: TruncationReport }> {
-  if (c.lora_rank && c.engine !== "torch")
-    throw new ConfigError("--lora-rank: LoRA is not in the embedded engine yet (issue 13)", {
-      field: "--lora-rank",
-      hint: "add --engine torch, or leave out the --lora-* flags for full fine-tuning",
+  const torchOnly = (
+    ["nproc", "nnodes", "device", "dtype", "grad_checkpointing", "fsdp", "print_launch"] as const
+  ).filter((k) => c[k] !== undefined && c[k] !== false);
+  if (c.engine !== "torch" && torchOnly.length > 0)
+    throw new ConfigError(`--${torchOnly[0]!.replace(/_/g, "-")} applies to --engine torch only`, {
+      field: `--${torchOnly[0]!.replace(/_/g, "-")}`,
+      hint: "add --engine torch (PyTorch ranks), or leave the flag out for the embedded engine",
     });
   // --engine torch: Python and torch are checked before any work.
   if (c.engine === "torch") await checkTorch({ device: c.device, fsdp: c.fsdp });

@@ -3,14 +3,18 @@
 // first step. Data loading and printing live in the CLI.
 
 import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { ConfigError, IopoError } from "../errors.ts";
-import type { ModelDir } from "../model/index.ts";
-import { loadModelDir } from "../model/index.ts";
-import { Rng } from "../model/rng.ts";
-import { latestCheckpoint, loadCheckpoint, saveCheckpoint, type TrainerState } from "./checkpoint.ts";
+import { initLora, loraTable, type ModelDir, Rng } from "../model/index.ts";
+import {
+  type CheckpointWeights,
+  latestCheckpoint,
+  loadCheckpoint,
+  saveCheckpoint,
+  type TrainerState,
+} from "./checkpoint.ts";
 import type { TokenizedRecord } from "./collate.ts";
-import { defaultRefCache, lossOf, scheduleOf, type TrainConfig, totalSteps } from "./config.ts";
+import { defaultRefCache, loraOf, lossOf, scheduleOf, type TrainConfig, totalSteps } from "./config.ts";
 import { computeLoss, needsReference, type ResolvedLoss, resolveLoss } from "./losses.ts";
 import { RefCache, type RefStats, weightsHash } from "./refcache.ts";
 import { learningRate } from "./schedule.ts";
@@ -112,13 +116,31 @@ async function referenceLogps(
 export async function train(inp: RunInputs): Promise<TrainResult> {
   const { config: c, logger, records } = inp;
   const loss = resolveLoss(lossOf(c));
-  const table = inp.model.params.table;
+  const lora = loraOf(c);
+  if (lora && inp.reference !== inp.model)
+    throw new ConfigError("with LoRA the reference is the base model with its adapters off", {
+      field: "--ref",
+      expected: "no --ref (the base --model is the reference, as in the authors' LoRA runs)",
+      got: c.ref ?? "another reference model",
+      hint: "drop --ref, or train without --lora-rank",
+    });
+  if (lora && lora.dropout > 0)
+    throw new ConfigError("the embedded engine has no LoRA dropout", {
+      field: "--lora-dropout",
+      expected: "0 (the authors' setting)",
+      got: String(lora.dropout),
+      hint: "use --lora-dropout 0, or --engine torch for dropout on the adapter branch",
+    });
+  // Trained tensors: the whole model, or (LoRA) the adapter on the frozen base — no second copy of the base.
+  const table = lora ? loraTable(inp.model.config, lora) : inp.model.params.table;
+  const initial = lora ? initLora(table, c.seed).tensors : inp.model.params.tensors.map((t) => Float32Array.from(t));
   const step = await TrainStep.create(
     inp.model.config,
     table,
-    inp.model.params.tensors.map((t) => Float32Array.from(t)),
+    initial,
     loss,
     stepOptions(c),
+    lora ? { scale: lora.alpha / lora.rank, base: inp.model.params.tensors } : undefined,
   );
   try {
     const { ref, stats: refStats } = await referenceLogps(inp, step, loss, logger);
@@ -145,7 +167,7 @@ export async function train(inp: RunInputs): Promise<TrainResult> {
       });
     if (c.resume && found) {
       const ck = await loadCheckpoint(found, table);
-      step.restore((await loadModelDir(found)).params.tensors, ck.m, ck.v, ck.manifest.adam_t);
+      step.restore(ck.weights, ck.m, ck.v, ck.manifest.adam_t);
       st = ck.state;
       rng = new Rng(st.rng);
       await trimMetrics(metricsPath, st.step);
@@ -163,8 +185,11 @@ export async function train(inp: RunInputs): Promise<TrainResult> {
     const started = performance.now();
     const startStep = st.step;
     const save = async (l: number | null) => {
-      const model = { ...inp.model, params: { table, tensors: step.params } };
-      lastDir = await saveCheckpoint(c.out, model, step.state(), st, { ...c, loss_resolved: loss }, l);
+      const params = { table, tensors: step.params };
+      const weights: CheckpointWeights = lora
+        ? { kind: "adapter", spec: lora, params, base: resolve(c.model), files: inp.model.files }
+        : { kind: "model", model: { ...inp.model, params } };
+      lastDir = await saveCheckpoint(c.out, weights, step.state(), st, { ...c, loss_resolved: loss }, l);
       logger.info(`checkpoint ${lastDir}`);
     };
     while (st.step < stopAt) {
