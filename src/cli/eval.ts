@@ -3,6 +3,7 @@
 
 import type { Command } from "commander";
 import { z } from "zod";
+import { readTaxonomy } from "../construct/index.ts";
 import { ifeval, trace } from "../evaluate/index.ts";
 import { addBackendOptions, backendFlags } from "./backend.ts";
 import { registerEvalCfbench } from "./cfbench.ts";
@@ -36,7 +37,11 @@ function registerEvalTrace(parent: Command): void {
       "authors (default: the authors' judge prompt and reply format, comparable with the paper) or per-constraint",
     )
     .option("--judge-temperature <t>", "the judge's temperature (default 0)")
-    .option("--judge-max-tokens <n>", "maximum tokens per judge reply");
+    .option("--judge-max-tokens <n>", "maximum tokens per judge reply")
+    .option(
+      "--taxonomy <file>",
+      "a taxonomy.json for the per-dimension breakdown (default: the 26 built-in dimensions)",
+    );
   addBackendOptions(c, "", "the model under test");
   addBackendOptions(c, "judge", "the judge");
   addCommonOptions(c);
@@ -54,10 +59,12 @@ function registerEvalTrace(parent: Command): void {
         judgeTemperature: real("judge-temperature", 0, 2).default(0),
         judgeMaxTokens: int("judge-max-tokens", 1).optional(),
         judgeConcurrency: int("judge-concurrency", 1).optional(),
+        taxonomy: z.string().optional(),
       }),
       raw,
       "eval trace",
     );
+    const taxonomy = o.taxonomy ? (await readTaxonomy(o.taxonomy)).taxonomy : undefined;
     const items = await loadTrace(o.data, o.limit);
     const model = { flags: backendFlags(raw), prefix: "", concurrency: o.concurrency };
     const judge = {
@@ -72,6 +79,7 @@ function registerEvalTrace(parent: Command): void {
         judge: judgeEngine!,
         outDir: o.out,
         protocol: o.judgeProtocol,
+        ...(taxonomy ? { taxonomy } : {}),
         system: o.system,
         temperature: o.temperature,
         maxTokens: o.maxTokens,

@@ -2,7 +2,7 @@
 // one constraint, IF-M over items with two or more; constraint-level accuracy, per dimension and per count.
 // Judge failures are left out of every denominator and reported separately.
 
-import type { Instruction } from "../../schema/index.ts";
+import { type Instruction, Taxonomy } from "../../schema/index.ts";
 
 export interface Judged {
   readonly instruction: Instruction;
@@ -54,7 +54,7 @@ function finish(r: Ratio): Ratio {
 }
 
 /** Compute the TRACE scores of judged items (pure). */
-export function traceScores(judged: Iterable<Judged>): TraceScores {
+export function traceScores(judged: Iterable<Judged>, taxonomy: Taxonomy = Taxonomy.builtin()): TraceScores {
   const s: TraceScores = {
     items: 0,
     judged: 0,
@@ -94,7 +94,7 @@ export function traceScores(judged: Iterable<Judged>): TraceScores {
     instruction.constraints.forEach((c, i) => {
       const ok = scores[i] === FULL;
       tally(s.constraint_level, ok);
-      const key = c.type ?? (c.label !== undefined ? "unknown" : "untyped");
+      const key = taxonomy.classify(c); // a dimension of the taxonomy, "unknown" or "untyped"
       tally((s.by_dimension[key] ??= ratio()), ok);
     });
   }

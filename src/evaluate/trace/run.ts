@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import { renderTracePrompt, writeFileAtomic, writeJsonlAtomic } from "../../io/index.ts";
 import { type EngineOutcome, type EngineRequest, InvalidReply, type RequestEngine } from "../../llm/index.ts";
-import type { Instruction } from "../../schema/index.ts";
+import type { Instruction, Taxonomy } from "../../schema/index.ts";
 import { stripThinking } from "../ifeval/index.ts";
 import { authorsJudgeMessages, parseAuthorsReply } from "./authors.ts";
 import { judgePrompt, parseJudgeReply } from "./judge.ts";
@@ -34,6 +34,8 @@ export interface TraceEvalOptions {
   readonly judgeMaxTokens?: number;
   /** Judge protocol. @default "authors" */
   readonly protocol?: JudgeProtocol;
+  /** The taxonomy of the per-dimension breakdown (a user's, `--taxonomy`). @default the built-in 26 dimensions */
+  readonly taxonomy?: Taxonomy;
   /** Remove `<think>…</think>` before judging. */
   readonly stripThinking?: boolean;
   /** Called with (phase, done, total) as records finish. */
@@ -169,7 +171,7 @@ export async function runTraceEval(o: TraceEvalOptions): Promise<TraceEvalResult
   await writeJsonlAtomic(join(o.outDir, "judgments.jsonl"), judgments);
   const generationFailures = o.items.filter((item) => gen.outcomes.get(item.id)?.ok === false).map((item) => item.id);
   const stopped = gen.stopped || judgeRun.stopped;
-  const traced = traceScores(rows);
+  const traced = traceScores(rows, o.taxonomy);
   const failed = generationFailures.length + traced.judge_failures.count;
   const scores: TraceRunScores = {
     benchmark: "trace",

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { traceScores } from "../../../src/evaluate/trace/index.ts";
-import type { Instruction } from "../../../src/schema/index.ts";
+import { type Instruction, Taxonomy } from "../../../src/schema/index.ts";
 
 const inst = (id: string, types: (Instruction["constraints"][number]["type"] | null)[]): Instruction => ({
   id,
@@ -37,4 +37,28 @@ test("an empty or all-failed run gives null accuracies, never 0 or 1", () => {
   const s = traceScores([{ instruction: inst("x", ["Theme"]), scores: null }]);
   assert.equal(s.if_s.accuracy, null);
   assert.equal(s.overall.accuracy, null);
+});
+
+test("a user taxonomy (eval trace --taxonomy) keys the per-dimension breakdown; others count as unknown", () => {
+  const mine = Taxonomy.from({
+    categories: ["Content"],
+    dimensions: [{ category: "Content", name: "Inclusion", zh: "包含", meaning: "must include given items" }],
+  });
+  const s = traceScores(
+    [
+      { instruction: inst("a", ["Inclusion", "Numerical"]), scores: [10, 4] },
+      { instruction: inst("b", ["Theme"]), scores: [10] },
+    ],
+    mine,
+  );
+  assert.deepEqual(Object.keys(s.by_dimension).sort(), ["Inclusion", "unknown"]);
+  assert.deepEqual(s.by_dimension.Inclusion, { correct: 1, total: 1, accuracy: 1 });
+  assert.deepEqual(s.by_dimension.unknown, { correct: 1, total: 2, accuracy: 0.5 });
+  // The built-in taxonomy (the default) keeps every TRACE dimension.
+  assert.deepEqual(
+    Object.keys(
+      traceScores([{ instruction: inst("a", ["Inclusion", "Numerical"]), scores: [10, 4] }]).by_dimension,
+    ).sort(),
+    ["Inclusion", "Numerical"],
+  );
 });
