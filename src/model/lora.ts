@@ -234,7 +234,7 @@ export async function loadAdapter(dir: string, base: ModelConfig): Promise<Adapt
   );
   const tensors = table.map((row) => {
     const t = byKey.get(row.key);
-    if (!t || t.shape.length !== 2 || t.shape[0] !== row.shape[0] || t.shape[1] !== row.shape[1])
+    if (t?.shape.length !== 2 || t.shape[0] !== row.shape[0] || t.shape[1] !== row.shape[1])
       throw new CheckpointError("the adapter does not fit the base model", {
         path: file,
         field: row.key,

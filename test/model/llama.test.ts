@@ -6,14 +6,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import * as E from "../../src/engine/index.ts";
-import {
-  batchFeeds,
-  forward,
-  llamaInputs,
-  loadModelDir,
-  paramFeeds,
-  type ScoredSequence,
-} from "../../src/model/index.ts";
+import { batchFeeds, forward, llamaInputs, loadModelDir, paramFeeds } from "../../src/model/index.ts";
 import { lossParams, resolveLoss, type TokenizedRecord, TrainStep, tokenizedFromIds } from "../../src/train/index.ts";
 
 const ORDER = ["y1|x1", "y2|x1", "y2|x2", "y1|x2"] as const;

@@ -63,7 +63,7 @@ test("LoRA IOPO: adapter-only checkpoints, bit-identical resume, adapter dirs as
   await run("split", { stop_at: 2 });
   const resumed = await run("split", { resume: true });
   const a = await loadAdapter(resumed.checkpoint, base.config);
-  a.params.tensors.forEach((t, i) => assert.deepEqual(t, adapter.params.tensors[i], `tensor ${i}`));
+  for (const [i, t] of a.params.tensors.entries()) assert.deepEqual(t, adapter.params.tensors[i], `tensor ${i}`);
 
   // The adapter directory loads as the merged model; merge-lora writes the same model.
   const merged = await loadModelDir(full.checkpoint);
