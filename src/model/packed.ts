@@ -56,7 +56,6 @@ export function packedLogps(cfg: ModelConfig, p: ParamNodes, b: PackedInputs): N
   const idx = E.expand(E.reshape(b.positions, [B, R, 1]), [B, R, m.C]); // [B, R, C]
   const logits = lmHead(m, p, E.gatherElements(h, idx, 1)); // [B, R, V]
   const lp = E.logSoftmaxGather(logits, b.targets); // [B, R]
-  const _K = b.segment.shape[2]!;
   const perSegment = E.reduceSum(E.mul(E.reshape(lp, [B, R, 1]), b.segment), [1]); // [B, K]
   return E.reshape(perSegment, [-1]); // [B·K]
 }
