@@ -242,6 +242,8 @@ def build(job, rk):
         table = attach(model, job["lora"], job["lora"].get("seed", 0))
         if job["resume"]:
             load_adapter(model, job["resume"]["dir"])
+        elif job["lora"].get("init"):
+            load_adapter(model, job["lora"]["init"])  # TypeScript's initial adapter (model/lora.ts initLora)
     if job["grad_checkpointing"]:
         if model.kind == "transformers":
             try:

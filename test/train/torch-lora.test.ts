@@ -1,13 +1,16 @@
 // LoRA on `--engine torch` (real Python ranks): only adapter tensors are trained and saved, in the PEFT layout; the
 // reference is the base with the adapters off (recomputed after training, the values equal the base's exactly); a
-// LoRA run stopped and resumed ends bit-identical to an uninterrupted one.
+// LoRA run stopped and resumed ends bit-identical to an uninterrupted one; the merged model (model/lora.ts mergeLora,
+// as `iopo merge-lora`) scores as the adapter model.
 
 import assert from "node:assert/strict";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
-import { numel, readSafetensors } from "../../src/model/index.ts";
+import { loadAdapter, mergeLora, numel, readSafetensors } from "../../src/model/index.ts";
 import type { TrainConfig } from "../../src/train/config.ts";
+import { lossParams, resolveLoss } from "../../src/train/losses.ts";
+import { TrainPrograms } from "../../src/train/program.ts";
 import { weightsHash } from "../../src/train/refcache.ts";
 import { adapterTable, loraOf, trainTorch } from "../../src/train/torch/index.ts";
 import { asGroups, config, golden, goldenDir, quietLogger, tmp } from "./helpers.ts";
@@ -101,4 +104,55 @@ test("LoRA: adapters only, PEFT layout, reference = adapters off, resume bit-ide
     resumed.logger.steps.map((m) => m.loss),
     logger.steps.slice(2).map((m) => m.loss),
   );
+});
+
+test("LoRA: the merged model (mergeLora, as iopo merge-lora) scores as the adapter model", async () => {
+  const { groups, policy } = await golden(NAME);
+  const dir = await tmp("lora2");
+  const common = {
+    method: "iopo",
+    model: `${goldenDir(NAME)}policy`,
+    lr: 1e-2,
+    schedule: "constant",
+    warmup: 0,
+    batch: 3,
+    accum: 1,
+    max_steps: 5,
+    lora_rank: 4,
+    lora_alpha: 8,
+    seed: 7,
+  } as const;
+  // Stopped after 4 steps, then step 5 scores the records with the step-4 adapter before updating.
+  await run({ ...common, out: join(dir, "torch"), ref_cache: join(dir, "c2"), stop_at: 4, save_every: 0 });
+  const torch = await run({ ...common, out: join(dir, "torch"), ref_cache: join(dir, "c2"), resume: true });
+  assert.equal(torch.r.steps, 5);
+  const torchSteps = (await readFile(join(dir, "torch", "metrics.jsonl"), "utf8"))
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Record<string, number>);
+  // Merge the step-4 adapter into the base (model/lora.ts mergeLora, as `iopo merge-lora`) and score the records
+  // with the embedded engine: the torch ranks' step-5 log-probs (base + adapter) are the same numbers.
+  const adapter = await loadAdapter(join(dir, "torch", "checkpoint-4"), policy.config);
+  const merged = mergeLora(policy.params, adapter);
+  const records = asGroups(groups);
+  const programs = await TrainPrograms.create(policy.config, resolveLoss(lossParams({ name: "iopo" })), { threads: 2 });
+  try {
+    const lp = await programs.logps(
+      merged.tensors,
+      records.flatMap((r) => r.seqs),
+    );
+    const base = await programs.logps(
+      policy.params.tensors,
+      records.flatMap((r) => r.seqs),
+    );
+    ["logps/y1x1", "logps/y2x1", "logps/y2x2", "logps/y1x2"].forEach((name, s) => {
+      const mean = (lp[s]! + lp[4 + s]! + lp[8 + s]!) / 3;
+      const baseMean = (base[s]! + base[4 + s]! + base[8 + s]!) / 3;
+      const got = torchSteps[4]![name]!;
+      assert.ok(Math.abs(mean - got) <= 1e-5 * Math.abs(mean), `${name}: merged ${mean} vs adapter ${got}`);
+      assert.ok(Math.abs(baseMean - got) > 1e-3, `${name}: the adapter changed the log-probs (${baseMean})`);
+    });
+  } finally {
+    await programs.release();
+  }
 });

@@ -9,11 +9,13 @@ import { CheckpointError, ConfigError, IopoError } from "../../errors.ts";
 import { writeFileAtomic } from "../../io/index.ts";
 import {
   configDtype,
+  initLora,
   type ModelConfig,
   modelDims,
   paramTable,
   ropeFrequencies,
   SIDE_FILES,
+  saveAdapter,
 } from "../../model/index.ts";
 import { latestCheckpoint, loadCheckpoint, paramTableHash } from "../checkpoint.ts";
 import type { TokenizedRecord } from "../collate.ts";
@@ -136,10 +138,14 @@ export async function trainTorch(inp: TorchRunInputs): Promise<TrainResult> {
   if (ck) job.resume = { dir: ck.dir, adam_t: ck.manifest.adam_t };
   // Full fine-tuning resumes from the checkpoint's weights; LoRA from the base plus the checkpoint's adapter.
   if (ck && !lora) job.init = ck.dir;
+  // A fresh adapter starts from model/lora.ts initLora (the embedded engine's A and B for the same seed), so both
+  // engines train the same adapter.
+  const loraInit = join(dir, "adapter-init");
+  if (lora && !ck) await saveAdapter(loraInit, lora, initLora(table, c.seed), c.model);
   const jobAll = {
     ...job,
     param_table_hash: paramTableHash(table),
-    lora,
+    lora: lora && { ...lora, init: ck ? null : loraInit },
     // The reference is the base with the adapters off when it is the starting model (no second copy).
     ref_is_base: lora !== null && (!c.ref || c.ref === c.model),
     base_name: c.model,
