@@ -13,6 +13,7 @@ import { lossParams, resolveLoss } from "../../src/train/losses.ts";
 import { TrainPrograms } from "../../src/train/program.ts";
 import { weightsHash } from "../../src/train/refcache.ts";
 import { adapterTable, loraOf, trainTorch } from "../../src/train/torch/index.ts";
+import { train } from "../../src/train/trainer.ts";
 import { asGroups, config, golden, goldenDir, quietLogger, tmp } from "./helpers.ts";
 
 const NAME = "llama-tiny";
@@ -154,5 +155,56 @@ test("LoRA: the merged model (mergeLora, as iopo merge-lora) scores as the adapt
     });
   } finally {
     await programs.release();
+  }
+});
+
+test("LoRA on both engines from the same initial adapter: the same losses and adapter weights", async () => {
+  const { groups, policy } = await golden(NAME);
+  const dir = await tmp("lora3");
+  // k_proj is left out: the embedded engine's k_proj adapter gradient disagrees with the torch ranks and with an
+  // independent autograd computation (reported to issue 13); add it back (all-linear) once that is fixed.
+  const common = {
+    method: "iopo",
+    model: `${goldenDir(NAME)}policy`,
+    lr: 1e-2,
+    schedule: "constant",
+    warmup: 0,
+    clip: 1,
+    batch: 3,
+    accum: 1,
+    max_steps: 4,
+    lora_rank: 4,
+    lora_alpha: 8,
+    lora_targets: "q_proj,v_proj,o_proj,gate_proj,up_proj,down_proj",
+    seed: 7,
+  } as const;
+  const ort = quietLogger();
+  await train({
+    config: config({ ...common, out: join(dir, "ort"), ref_cache: join(dir, "c1") }),
+    model: policy,
+    reference: policy,
+    records: asGroups(groups),
+    logger: ort,
+  });
+  const { logger: torch } = await run({ ...common, out: join(dir, "torch"), ref_cache: join(dir, "c2") });
+  assert.equal(torch.steps.length, 4);
+  for (const [i, m] of ort.steps.entries())
+    for (const k of ["loss", "grad_norm", "rewards/margins", "logps/y1x1"])
+      assert.ok(
+        Math.abs(m[k]! - torch.steps[i]![k]!) <= 1e-5 * Math.max(1, Math.abs(m[k]!)),
+        `step ${i + 1} ${k}: ort ${m[k]} torch ${torch.steps[i]![k]}`,
+      );
+  const A = await readSafetensors(join(dir, "ort", "checkpoint-4", "adapter_model.safetensors"));
+  const B = await readSafetensors(join(dir, "torch", "checkpoint-4", "adapter_model.safetensors"));
+  assert.deepEqual([...A.tensors.keys()], [...B.tensors.keys()]);
+  for (const [k, t] of A.tensors) {
+    const u = B.tensors.get(k)!.data;
+    let n2 = 0;
+    let d2 = 0;
+    for (let i = 0; i < t.data.length; i++) {
+      n2 += t.data[i]! ** 2;
+      d2 += (t.data[i]! - u[i]!) ** 2;
+    }
+    assert.ok(Math.sqrt(d2 / n2) <= 1e-5, `${k}: ‖Δ‖/‖w‖ ${Math.sqrt(d2 / n2)}`);
   }
 });
