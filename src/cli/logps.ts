@@ -3,7 +3,8 @@
 
 import type { Command } from "commander";
 import { z } from "zod";
-import { loadModelDir } from "../model/index.ts";
+import { loadModelConfig, loadModelDir } from "../model/index.ts";
+import { checkRunFits, logpsMemoryRun, memoryBudget } from "../train/fits.ts";
 import { logpsReport, readTokenGroups } from "../train/logps.ts";
 import { parseOptions } from "./util.ts";
 
@@ -36,9 +37,19 @@ export function registerLogps(program: Command): void {
     )
     .action(async (raw: Record<string, unknown>) => {
       const o = parseOptions(Options, raw, "logps");
+      const groups = await readTokenGroups(o.tokens);
+      // Before the weights are read: the longest packed or separate sequence and the memory of one pass over all
+      // groups (scoring, or with --grad the gradient of the whole model).
+      checkRunFits(
+        await loadModelConfig(o.model),
+        logpsMemoryRun(groups, o.grad, o.ref !== undefined),
+        "the longest group sequence",
+        memoryBudget(),
+        o.model,
+        "split --tokens into smaller files (all groups run as one batch), or leave out --grad",
+      );
       const policy = await loadModelDir(o.model);
       const reference = o.ref ? await loadModelDir(o.ref) : undefined;
-      const groups = await readTokenGroups(o.tokens);
       const report = await logpsReport(policy, groups, {
         reference,
         beta: o.beta,

@@ -149,9 +149,10 @@ export function memoryOptions(cfg: ModelConfig, run: MemoryRun, budget: number):
 
 /**
  * Refuse a run whose estimate exceeds `budget` bytes (e.g. the machine's memory), before anything is loaded, with
- * the estimate by part and the options that would fit, instead of being killed by the OS part way.
+ * the estimate by part and the options that would fit, instead of being killed by the OS part way. `hint` replaces
+ * the options (for commands without --lora-rank, --batch and --max-len).
  */
-export function checkMemory(cfg: ModelConfig, run: MemoryRun, budget: number, path?: string): void {
+export function checkMemory(cfg: ModelConfig, run: MemoryRun, budget: number, path?: string, hint?: string): void {
   const est = estimateMemory(cfg, run);
   if (est.total <= budget) return;
   const parts = Object.entries(est.parts)
@@ -163,8 +164,9 @@ export function checkMemory(cfg: ModelConfig, run: MemoryRun, budget: number, pa
     ...(path ? { path } : {}),
     expected: `at most ${formatBytes(budget)}`,
     got: `an estimated ${formatBytes(est.total)} (${parts}) for ${run.mode === "score" ? "scoring" : `${run.mode} training`} with ${run.sequences} sequences × ${run.maxLen} tokens per micro-batch`,
-    hint:
-      options.length > 0
+    hint: hint
+      ? hint
+      : options.length > 0
         ? `options that fit: ${options.map((o) => `${o.change} (≈ ${formatBytes(o.total)})`).join("; ")}`
         : "no single change fits: use a smaller model or a machine with more memory",
   });

@@ -10,6 +10,7 @@ import { checkTokenizerFitsModel, loadModelConfig, loadModelDir, loadTokenizer, 
 import { latestCheckpoint, paramTableHash } from "./checkpoint.ts";
 import { chatEncoder, loadRecords, type TruncationReport, tokenizeRecords, truncateRecords } from "./collate.ts";
 import type { TrainConfig } from "./config.ts";
+import { checkTrainingFits } from "./fits.ts";
 import { LOSSES } from "./losses.ts";
 import { weightsHash } from "./refcache.ts";
 import { fileSha256, formatDifferences, type RunInputs, RunInputsSchema, resumeDifferences } from "./resume.ts";
@@ -114,6 +115,8 @@ export async function runTraining(
     });
   // --engine torch: Python and torch are checked before any work.
   if (c.engine === "torch") await checkTorch({ device: c.device, fsdp: c.fsdp });
+  // Embedded engine: refuse a run that cannot fit (sliding window, memory estimate) before the weights are read.
+  if (c.engine !== "torch") await checkTrainingFits(c);
   const models = await loadModels(c);
   const model = { config: models.config };
   if (paramTableHash(paramTable(models.refConfig)) !== paramTableHash(paramTable(models.config)))
@@ -189,7 +192,7 @@ export async function runTraining(
   await writeFileAtomic(join(c.out, "run_inputs.json"), `${JSON.stringify(identity, null, 2)}\n`);
   await writeFile(join(c.out, "train_config.json"), `${JSON.stringify(c, null, 2)}\n`);
   const result = models.loaded
-    ? await train({ config: c, ...models.loaded, records, logger })
+    ? await train({ config: c, ...models.loaded, records, logger, handOver: true })
     : await trainTorch({
         config: c,
         modelConfig: models.config,

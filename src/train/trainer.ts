@@ -39,6 +39,13 @@ export interface RunInputs {
   readonly reference: ModelDir;
   readonly records: readonly TokenizedRecord[];
   readonly logger: TrainLogger;
+  /**
+   * Hand the model's weight arrays to the optimizer instead of copying them (full fine-tuning): one copy of the
+   * weights in memory. The reference log-probs are computed before the first update, so a policy that is its own
+   * reference is still scored as loaded; afterwards `model.params.tensors` must not be read (they are trained in
+   * place and move to the AdamW worker threads). `iopo train` sets it; tests that reuse a model leave it off.
+   */
+  readonly handOver?: boolean;
 }
 
 export interface TrainResult {
@@ -131,9 +138,14 @@ export async function train(inp: RunInputs): Promise<TrainResult> {
       got: String(lora.dropout),
       hint: "use --lora-dropout 0, or --engine torch for dropout on the adapter branch",
     });
-  // Trained tensors: the whole model, or (LoRA) the adapter on the frozen base — no second copy of the base.
+  // Trained tensors: the whole model (handed over, or copied when the caller keeps using it), or (LoRA) the adapter
+  // on the frozen base — no second copy of the base.
   const table = lora ? loraTable(inp.model.config, lora) : inp.model.params.table;
-  const initial = lora ? initLora(table, c.seed).tensors : inp.model.params.tensors.map((t) => Float32Array.from(t));
+  const initial = lora
+    ? initLora(table, c.seed).tensors
+    : inp.handOver
+      ? [...inp.model.params.tensors]
+      : inp.model.params.tensors.map((t) => Float32Array.from(t));
   const step = await TrainStep.create(
     inp.model.config,
     table,
@@ -237,7 +249,8 @@ export async function train(inp: RunInputs): Promise<TrainResult> {
       if (c.save_every > 0 && st.step % c.save_every === 0 && st.step < stopAt) await save(out.loss);
     }
     if (!lastDir.endsWith(`checkpoint-${st.step}`)) await save(last?.loss ?? null);
-    return { steps: st.step, checkpoint: lastDir, ref: refStats, last, params: step.params.map((p) => p.slice()) };
+    // The optimizer's own arrays (no copy): nothing updates them once the loop is over.
+    return { steps: st.step, checkpoint: lastDir, ref: refStats, last, params: [...step.params] };
   } finally {
     await step.close();
   }
