@@ -43,6 +43,8 @@ class Rank:
         if cuda:
             torch.cuda.set_device(local)
         self.device = torch.device(f"cuda:{local}" if cuda else "cpu")
+        supervised = os.environ.get("IOPO_SUPERVISED") == "1"
+        self.events = None if supervised else os.path.join(job["dir"], "events.jsonl")
         # FSDP needs a process group even on one rank (`iopo train --fsdp --nproc 1`).
         if self.world > 1 or job.get("fsdp"):
             os.environ.setdefault("MASTER_ADDR", "127.0.0.1")
@@ -53,7 +55,11 @@ class Rank:
 
     def emit(self, **event):
         if self.rank == 0:
-            sys.stdout.write(json.dumps(_json_safe(event)) + "\n")
+            line = json.dumps(_json_safe(event)) + "\n"
+            sys.stdout.write(line)
+            if self.events:  # launched by torchrun/srun: nobody reads stdout into metrics.jsonl, so keep the lines
+                with open(self.events, "a") as f:
+                    f.write(line)
             sys.stdout.flush()
 
     def sum_(self, t):

@@ -69,6 +69,7 @@ export async function launchRanks(o: LaunchOptions): Promise<void> {
       MASTER_ADDR: "127.0.0.1",
       MASTER_PORT: String(port),
       OMP_NUM_THREADS: String(o.threads),
+      IOPO_SUPERVISED: "1",
       // Debian's torch calls the system OpenBLAS, whose own threads would multiply with torch's (threads × BLAS
       // threads ≤ cores, as bench:train found); one BLAS thread per rank unless the user says otherwise.
       OPENBLAS_NUM_THREADS: process.env.OPENBLAS_NUM_THREADS ?? "1",
