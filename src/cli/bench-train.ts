@@ -3,14 +3,15 @@
 // profile for context. Reference log-probs are computed once, outside the timing. Does not compare with PyTorch
 // (scripts/bench-train.ts does).
 
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
 import { z } from "zod";
 import * as E from "../engine/index.ts";
 import { ConfigError } from "../errors.ts";
-import { countParams, initParams, newModelConfig, Rng } from "../model/index.ts";
+import { countParams, initLora, initParams, loraTable, newModelConfig, Rng } from "../model/index.ts";
+import { loraOf } from "../train/config.ts";
 import {
   LOSS_NAMES,
   LOSSES,
@@ -50,6 +51,10 @@ export const BenchTrainOptionsSchema = z.strictObject({
   adamwThreads: Int(0).default(0),
   profile: z.boolean().default(true),
   json: z.boolean().default(false),
+  /** "0.5b": a Qwen2.5-0.5B shape (the model flags are ignored) with random weights rounded to BF16. */
+  scale: z.enum(["ref", "0.5b"]).default("ref"),
+  /** LoRA rank (0: full fine-tuning), α = 2r, all linear layers, as `iopo train --lora-rank`. */
+  lora: Int(0).default(0),
 });
 export type BenchTrainOptions = z.infer<typeof BenchTrainOptionsSchema>;
 
@@ -80,11 +85,37 @@ export interface BenchTrainResult {
   /** Threads of the AdamW update (the calling thread plus workers). */
   readonly adamw_threads: number;
   readonly profile_ms_by_op?: Readonly<Record<string, number>>;
+  /** Per step, warm-up included: resident set after it and its peak during it (MB; Linux, else 0). */
+  readonly rss_mb: readonly number[];
+  readonly peak_rss_mb: readonly number[];
+  /** Trained parameters (the adapter's with LoRA). */
+  readonly trained_parameters: number;
 }
 
 // ---- helpers ----
 
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** VmRSS and VmHWM (peak) of this process in MB from /proc (0 where there is none). */
+async function procMemory(): Promise<{ rss: number; peak: number }> {
+  const text = await readFile("/proc/self/status", "utf8").catch(() => "");
+  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(text)?.[1] ?? 0);
+  return { rss: Math.round(kb("VmRSS") / 1024), peak: Math.round(kb("VmHWM") / 1024) };
+}
+
+/** Reset the peak (VmHWM) to the current RSS, so the next reading is the peak of one step (Linux ≥ 4.0). */
+const resetPeak = () => writeFile("/proc/self/clear_refs", "5").catch(() => undefined);
+
+/** Round every value to the nearest BF16 (ties to even), in place: weights as a BF16 checkpoint holds them. */
+function roundToBf16(tensors: readonly Float32Array[]): void {
+  for (const t of tensors) {
+    const u = new Uint32Array(t.buffer, t.byteOffset, t.length);
+    for (let i = 0; i < u.length; i++) {
+      const x = u[i]!;
+      u[i] = ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) << 16;
+    }
+  }
+}
 
 /** FLOPs of the live MatMul nodes with symbols bound (forward and backward: the graph holds both). */
 function matmulFlops(graph: E.Graph, outputs: readonly E.Node[], bind: Record<string, number>): number {
@@ -166,21 +197,37 @@ async function profileByOp(dir: string): Promise<Record<string, number>> {
  * kind, and the TrainConfig `iopo train` would get for them (one optimizer step = every record, one micro-batch,
  * lr 1e-4 constant, the default clipping). Exported so a test can run the same inputs through `iopo train`'s loop.
  */
-export function benchSetup(o: BenchTrainOptions) {
+export function benchSetup(o: BenchTrainOptions, records?: TokenizedRecord[]) {
   const threads = o.threads || os.availableParallelism();
-  const cfg = newModelConfig({
-    arch: "llama",
-    vocabSize: o.vocab,
-    hidden: o.hidden,
-    layers: o.layers,
-    heads: o.heads,
-    kvHeads: o.kvHeads,
-    intermediate: o.intermediate,
-    bosTokenId: null,
-    eosTokenId: 0,
-    padTokenId: null,
-    tieEmbeddings: false,
-  });
+  const cfg =
+    o.scale === "0.5b"
+      ? newModelConfig({
+          arch: "qwen2",
+          vocabSize: 151936,
+          hidden: 896,
+          layers: 24,
+          heads: 14,
+          kvHeads: 2,
+          intermediate: 4864,
+          maxPosition: 32768,
+          bosTokenId: null,
+          eosTokenId: 151645,
+          padTokenId: 151643,
+          tieEmbeddings: true,
+        })
+      : newModelConfig({
+          arch: "llama",
+          vocabSize: o.vocab,
+          hidden: o.hidden,
+          layers: o.layers,
+          heads: o.heads,
+          kvHeads: o.kvHeads,
+          intermediate: o.intermediate,
+          bosTokenId: null,
+          eosTokenId: 0,
+          padTokenId: null,
+          tieEmbeddings: false,
+        });
   const config = TrainConfigSchema.parse({
     method: o.method,
     model: "(bench)",
@@ -193,19 +240,29 @@ export function benchSetup(o: BenchTrainOptions) {
     schedule: "constant",
     threads,
     shared_prefix: o.sharedPrefix,
+    ...(o.lora > 0 ? { lora_rank: o.lora } : {}),
   });
-  return { cfg, config, threads, records: randomRecords(o), params: initParams(cfg, 0) };
+  const params = initParams(cfg, 0);
+  if (o.scale === "0.5b") roundToBf16(params.tensors);
+  return { cfg, config, threads, records: records ?? randomRecords(o), params };
 }
 
-export async function benchTrain(o: BenchTrainOptions): Promise<BenchTrainResult> {
-  const { cfg, config, threads, records, params } = benchSetup(o);
+export async function benchTrain(o: BenchTrainOptions, records0?: TokenizedRecord[]): Promise<BenchTrainResult> {
+  const { cfg, config, threads, records, params } = benchSetup(o, records0);
   const loss = resolveLoss(lossOf(config));
+  const lora = loraOf(config);
   const profDir = o.profile ? await mkdtemp(path.join(os.tmpdir(), "iopo-prof-")) : null;
   const t0 = performance.now();
-  const step = await TrainStep.create(cfg, params.table, params.tensors, loss, {
-    ...stepOptions(config),
-    ...(profDir ? { profile: path.join(profDir, "ort") } : {}),
-  });
+  // As train() builds it: the model's tensors handed to the optimizer, or (LoRA) the adapter on the frozen base.
+  const table = lora ? loraTable(cfg, lora) : params.table;
+  const step = await TrainStep.create(
+    cfg,
+    table,
+    lora ? initLora(table, config.seed).tensors : params.tensors,
+    loss,
+    { ...stepOptions(config), ...(profDir ? { profile: path.join(profDir, "ort") } : {}) },
+    lora ? { scale: lora.alpha / lora.rank, base: params.tensors } : undefined,
+  );
   const sessionMs = performance.now() - t0;
   try {
     // Reference log-probs: the starting model, once, outside the timing (zeros for reference-free methods).
@@ -219,9 +276,19 @@ export async function benchTrain(o: BenchTrainOptions): Promise<BenchTrainResult
     const ref = records.map((_, i) => Float64Array.from(lp.subarray(i * S, (i + 1) * S)));
     const runs: StepRun[] = [];
     const stepMs: number[] = [];
+    const rss: number[] = [];
+    const peak: number[] = [];
     for (let s = 0; s < o.warmup + o.steps; s++) {
+      await resetPeak();
       const t = performance.now();
       const r = await step.run(records, ref, config.lr);
+      const mem = await procMemory();
+      rss.push(mem.rss);
+      peak.push(mem.peak);
+      if (o.scale === "0.5b")
+        process.stderr.write(
+          `  step ${s + 1}: ${((performance.now() - t) / 1000).toFixed(1)} s, loss ${r.loss.toFixed(4)}, RSS ${mem.rss} MB, peak ${mem.peak} MB\n`,
+        );
       if (s >= o.warmup) {
         stepMs.push(performance.now() - t);
         runs.push(r);
@@ -251,10 +318,13 @@ export async function benchTrain(o: BenchTrainOptions): Promise<BenchTrainResult
       adamw_ms_median: Number(median(runs.map((r) => r.ms.adamw)).toFixed(2)),
       losses: runs.map((r) => r.loss),
       parameters: countParams(params.table),
+      trained_parameters: countParams(table),
+      rss_mb: rss,
+      peak_rss_mb: peak,
       tokens_per_step: B * T,
       matmul_gflop_per_step: Number((flops / 1e9).toFixed(3)),
       achieved_gflops: Number((flops / (stepMedian * 1e6)).toFixed(1)),
-      matmul_peak_gflops: Number((await matmulPeak(threads)).toFixed(1)),
+      matmul_peak_gflops: o.scale === "0.5b" ? 0 : Number((await matmulPeak(threads)).toFixed(1)),
       graph_nodes: traced.graph.nodes.length,
       onnx_nodes: traced.onnxNodes,
       session_ms: Math.round(sessionMs),
