@@ -41,12 +41,16 @@ const Div: OpDef = { lower: direct("Div"), vjp: (d, n) => [div(d, arg1(n)), neg(
 
 // ---- Max (binary) ----
 export const maximum = (a: TensorLike, b: TensorLike): Node => binary("Max", a, b);
-// The gradient goes to a where a >= b, else to b (ties to a, as in JAX's "select" convention).
+// The gradient goes to the larger input; at a tie it is split evenly, as PyTorch's maximum and JAX's max do. (Ties
+// matter: log σ(x) and |x| are built from Max, and at x = 0 — a preference margin when the policy is its own
+// reference — sending a tie to one side makes d log σ / dx 1.5 instead of 0.5.)
 const Max: OpDef = {
   lower: direct("Max"),
   vjp: (d, n) => {
-    const bWins = less(arg0(n), arg1(n));
-    return [where(bWins, 0, d), where(bWins, d, 0)];
+    const half = mul(d, 0.5);
+    const tie = equal(arg0(n), arg1(n));
+    const share = (wins: Node) => where(wins, d, where(tie, half, 0));
+    return [share(less(arg1(n), arg0(n))), share(less(arg0(n), arg1(n)))];
   },
 };
 

@@ -52,3 +52,27 @@ test("Where, Equal, Less, Cast, StopGradient", async () => {
   const r = await checkOp([[3]], (a) => E.mul(a, E.add(E.stopGradient(a), E.stopGradient(a))), { noAssert: true });
   assert.ok(Math.abs(r.analytic / r.numeric - 0.5) < 1e-6, `ratio ${r.analytic / r.numeric}`);
 });
+
+test("Max splits the gradient evenly at ties (as PyTorch): d|x|/dx = 0 and d log σ(x)/dx = ½ at x = 0", async () => {
+  const { graph, result } = E.trace(() => {
+    const x = E.input("x", [3]);
+    const y = E.input("y", [3]);
+    const z = E.input("z", [1]);
+    const [dx, dy] = E.grad(() => E.reduceSum(E.maximum(x, y), [0]))(x, y);
+    // log σ(z) as the trainer builds it: −(max(−z, 0) + log(1 + exp(−|z|))), |z| = max(z, −z).
+    const absz = E.maximum(z, E.neg(z));
+    const ls = () => E.reduceSum(E.neg(E.add(E.maximum(E.neg(z), 0), E.log(E.add(E.exp(E.neg(absz)), 1)))), [0]);
+    const [dz] = E.grad(ls)(z);
+    return { dx: dx!, dy: dy!, dz: dz! };
+  });
+  const prog = await E.Program.create(E.toOnnx(graph, result), { threads: 1 });
+  const out = await prog.run({
+    x: { data: Float32Array.of(1, 2, 3), dims: [3] },
+    y: { data: Float32Array.of(1, 0, 5), dims: [3] },
+    z: { data: Float32Array.of(0), dims: [1] },
+  });
+  assert.deepEqual([...(out.dx as Float32Array)], [0.5, 1, 0]);
+  assert.deepEqual([...(out.dy as Float32Array)], [0.5, 0, 1]);
+  assert.deepEqual([...(out.dz as Float32Array)], [0.5]);
+  await prog.release();
+});

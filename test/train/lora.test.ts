@@ -9,7 +9,7 @@ import { lossParams, resolveLoss, type TokenizedRecord, TrainStep } from "../../
 import { asGroups, golden } from "./helpers.ts";
 
 const OPTS = { batch: 4, clip: 0, threads: 2, adam: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 } };
-const SPEC = { rank: 4, alpha: 8, dropout: 0, targets: ["q_proj", "v_proj", "o_proj", "down_proj"] as const };
+const SPEC = { rank: 4, alpha: 8, dropout: 0, targets: ["q_proj", "k_proj", "v_proj", "o_proj", "down_proj"] as const };
 
 async function gradientsOf(step: TrainStep, records: TokenizedRecord[], ref: Float64Array[]) {
   const g = await step.gradients(records, ref);
