@@ -7,8 +7,8 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { cfbench } from "../evaluate/index.ts";
 import { readJsonl, writeFileAtomic, writeJsonlAtomic } from "../io/index.ts";
-import { addBackendOptions, backendFlags } from "./backend.ts";
-import { addCommonOptions, Common, evalRun, int, partialNotice, progressFor } from "./eval-frame.ts";
+import { addBackendOptions } from "./backend.ts";
+import { addCommonOptions, backendsOf, Common, evalRun, int, partialNotice, progressFor } from "./eval-frame.ts";
 import { parseOptions } from "./util.ts";
 
 /** The first `limit` records of cfbench_data.jsonl. */
@@ -62,13 +62,7 @@ export function registerEvalCfbench(parent: Command): void {
   c.action(async (raw: Record<string, unknown>) => {
     const o = parseOptions(Common.extend({ data: z.string(), ...CfbenchEvalFlags }), raw, "eval cfbench");
     const records = await loadCfbench(o.data, o.limit);
-    const model = { flags: backendFlags(raw), prefix: "", concurrency: o.concurrency };
-    const judge = {
-      flags: backendFlags(raw, "judge"),
-      prefix: "judge",
-      concurrency: o.judgeConcurrency ?? o.concurrency,
-    };
-    await evalRun("eval cfbench", o, [model, judge], async ([modelEngine, judgeEngine]) => {
+    await evalRun("eval cfbench", o, backendsOf(raw, o, true), async ([modelEngine, judgeEngine]) => {
       const result = await cfbench.runCfbenchEval({
         records,
         model: modelEngine!,

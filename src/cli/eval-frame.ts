@@ -11,7 +11,7 @@ import { ifeval, trace } from "../evaluate/index.ts";
 import { FORMATS, readJsonl } from "../io/index.ts";
 import { type ChatProvider, createProgress, type Progress, type RequestEngine, ResponseCache } from "../llm/index.ts";
 import type { Instruction } from "../schema/index.ts";
-import { type BackendFlags, engineFor, onStopSignals, openProviders, resumeCommand } from "./backend.ts";
+import { type BackendFlags, backendFlags, engineFor, onStopSignals, openProviders, resumeCommand } from "./backend.ts";
 
 // ---- options ----
 
@@ -91,6 +91,20 @@ export interface Backend {
   /** "" for the model, "judge" for the judge (flag prefix in messages). */
   readonly prefix: string;
   readonly concurrency: number;
+}
+
+/** The back ends of a run from its flags: the model under test, and (`judged`) the judge with its own concurrency. */
+export function backendsOf(
+  raw: Record<string, unknown>,
+  o: { concurrency: number; judgeConcurrency?: number | undefined },
+  judged: boolean,
+): Backend[] {
+  const model: Backend = { flags: backendFlags(raw), prefix: "", concurrency: o.concurrency };
+  if (!judged) return [model];
+  return [
+    model,
+    { flags: backendFlags(raw, "judge"), prefix: "judge", concurrency: o.judgeConcurrency ?? o.concurrency },
+  ];
 }
 
 /** Refuse an --out that exists and is not a directory, before anything is opened. */

@@ -8,11 +8,11 @@ import { z } from "zod";
 import { ConfigError } from "../errors.ts";
 import { cfbench, ifeval, trace } from "../evaluate/index.ts";
 import { writeFileAtomic } from "../io/index.ts";
-import { addBackendOptions, backendFlags } from "./backend.ts";
+import { addBackendOptions } from "./backend.ts";
 import { CfbenchEvalFlags, formatCfbenchRun, loadCfbench } from "./cfbench.ts";
 import {
   addCommonOptions,
-  type Backend,
+  backendsOf,
   Common,
   evalRun,
   formatIfevalRun,
@@ -70,14 +70,7 @@ export function registerEvalSuite(parent: Command): void {
     const items = o.trace ? await loadTrace(o.trace, o.limit) : undefined;
     const inputs = o.ifeval ? await loadIfeval(o.ifeval, o.limit) : undefined;
     const records = o.cfbench ? await loadCfbench(o.cfbench, o.limit) : undefined;
-    const backends: Backend[] = [{ flags: backendFlags(raw), prefix: "", concurrency: o.concurrency }];
-    if (items || records)
-      backends.push({
-        flags: backendFlags(raw, "judge"),
-        prefix: "judge",
-        concurrency: o.judgeConcurrency ?? o.concurrency,
-      });
-    await evalRun("eval suite", o, backends, async ([model, judge]) => {
+    await evalRun("eval suite", o, backendsOf(raw, o, Boolean(items || records)), async ([model, judge]) => {
       const statuses: RunStatus[] = [];
       const runs: Record<string, string> = {};
       const json: Record<string, unknown> = {};

@@ -5,10 +5,11 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { readTaxonomy } from "../construct/index.ts";
 import { ifeval, trace } from "../evaluate/index.ts";
-import { addBackendOptions, backendFlags } from "./backend.ts";
+import { addBackendOptions } from "./backend.ts";
 import { registerEvalCfbench } from "./cfbench.ts";
 import {
   addCommonOptions,
+  backendsOf,
   Common,
   evalRun,
   formatIfevalRun,
@@ -66,13 +67,7 @@ function registerEvalTrace(parent: Command): void {
     );
     const taxonomy = o.taxonomy ? (await readTaxonomy(o.taxonomy)).taxonomy : undefined;
     const items = await loadTrace(o.data, o.limit);
-    const model = { flags: backendFlags(raw), prefix: "", concurrency: o.concurrency };
-    const judge = {
-      flags: backendFlags(raw, "judge"),
-      prefix: "judge",
-      concurrency: o.judgeConcurrency ?? o.concurrency,
-    };
-    await evalRun("eval trace", o, [model, judge], async ([modelEngine, judgeEngine]) => {
+    await evalRun("eval trace", o, backendsOf(raw, o, true), async ([modelEngine, judgeEngine]) => {
       const result = await trace.runTraceEval({
         items,
         model: modelEngine!,
@@ -115,8 +110,7 @@ function registerEvalIfeval(parent: Command): void {
   c.action(async (raw: Record<string, unknown>) => {
     const o = parseOptions(Common.extend({ input: z.string() }), raw, "eval ifeval");
     const inputs = await loadIfeval(o.input, o.limit);
-    const model = { flags: backendFlags(raw), prefix: "", concurrency: o.concurrency };
-    await evalRun("eval ifeval", o, [model], async ([engine]) => {
+    await evalRun("eval ifeval", o, backendsOf(raw, o, false), async ([engine]) => {
       const result = await ifeval.runIfevalEval({
         inputs,
         model: engine!,

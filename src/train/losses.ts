@@ -55,6 +55,18 @@ export interface LossSpec {
  *                   objective as iopo-no-input, named as the paper's baseline
  * Pairs (chosen, rejected): dpo, simpo, orpo. Examples: sft; sft-star is SFT* — SFT on (x1, y1) and (x2, y2).
  */
+/** The output preference of both inputs, (x1: y1 ≻ y2) and (x2: y2 ≻ y1): w/o input preference, and DPO*. */
+const OUTPUT_PREFERENCES = {
+  kind: "group",
+  reads: "group",
+  score: "rho",
+  margins: [
+    [1, -1, 0, 0],
+    [0, 0, 1, -1],
+  ],
+  nll: [0, 2],
+} as const;
+
 export const LOSSES = {
   iopo: { kind: "group", reads: "group", score: "rho", margins: [[1, -1, 1, -1]], nll: [0, 2], source: "IOPO Eq. 8" },
   "iopo-star": {
@@ -65,17 +77,7 @@ export const LOSSES = {
     nll: [0, 2],
     source: "IOPO Appendix E",
   },
-  "iopo-no-input": {
-    kind: "group",
-    reads: "group",
-    score: "rho",
-    margins: [
-      [1, -1, 0, 0],
-      [0, 0, 1, -1],
-    ],
-    nll: [0, 2],
-    source: "IOPO Table 4, w/o input preference",
-  },
+  "iopo-no-input": { ...OUTPUT_PREFERENCES, source: "IOPO Table 4, w/o input preference" },
   "iopo-no-output": {
     kind: "group",
     reads: "group",
@@ -87,17 +89,7 @@ export const LOSSES = {
     nll: [0, 2],
     source: "IOPO Table 4, w/o output preference",
   },
-  "dpo-star": {
-    kind: "group",
-    reads: "group",
-    score: "rho",
-    margins: [
-      [1, -1, 0, 0],
-      [0, 0, 1, -1],
-    ],
-    nll: [0, 2],
-    source: "IOPO Table 3, DPO*",
-  },
+  "dpo-star": { ...OUTPUT_PREFERENCES, source: "IOPO Table 3, DPO*" },
   dpo: { kind: "pair", reads: "pair", score: "rho", margins: [[1, -1]], nll: [0], source: "DPO Eq. 7" },
   simpo: { kind: "pair", reads: "pair", score: "mean", margins: [[1, -1]], nll: [0], source: "SimPO Eq. 6" },
   orpo: { kind: "pair", reads: "pair", score: "odds", margins: [[1, -1]], nll: [0], source: "ORPO Eq. 6–7" },
