@@ -38,10 +38,24 @@ export interface Difference {
 
 /**
  * Options that do not change what is trained: how long this invocation runs, where caches live, how many
- * threads, how often to save, whether prompts are packed (same values). Paths of data and models are compared by
- * content hash, not by name.
+ * threads, how often to save, whether prompts are packed, which engine and device compute it (same values). Paths
+ * of data and models are compared by content hash, not by name.
  */
-const NOT_IDENTITY = new Set(["resume", "stop_at", "threads", "ref_cache", "save_every", "out", "shared_prefix"]);
+const NOT_IDENTITY = new Set([
+  "resume",
+  "stop_at",
+  "threads",
+  "ref_cache",
+  "save_every",
+  "out",
+  "shared_prefix",
+  // Where and how the same computation runs: a run may move between engines and devices.
+  "engine",
+  "device",
+  "print_launch",
+  "grad_checkpointing",
+  "fsdp",
+]);
 const BY_HASH: Readonly<Record<string, keyof RunInputs>> = {
   data: "data_sha256",
   model: "model_sha256",
