@@ -22,24 +22,55 @@ export type ModelName = MethodName;
 
 /** How each method trains: its loss in src/train/losses.ts and the data file it reads. */
 export const METHOD_SPECS: Readonly<
-  Record<MethodName, { loss: string; data: "sft" | "pairs" | "groups"; label: string; what: string }>
+  Record<MethodName, { loss: string; data: "sft" | "pairs" | "groups"; ref: boolean; label: string; what: string }>
 > = {
   sft: {
     loss: "sft",
     data: "sft",
+    ref: false,
     label: "SFT",
     what: "SFT from the new model (the starting point of every other row)",
   },
-  "sft-continued": { loss: "sft", data: "sft", label: "SFT-continued", what: "more SFT steps on the SFT set" },
-  "sft-star": { loss: "sft-star", data: "groups", label: "SFT*", what: "SFT on (x1, y1) and (x2, y2) of each group" },
-  dpo: { loss: "dpo", data: "pairs", label: "DPO", what: "DPO on (x, y_w, y_l), y_l written separately" },
-  "dpo-star": { loss: "dpo-star", data: "groups", label: "DPO*", what: "DPO on each group as two pairs" },
-  iopo: { loss: "iopo", data: "groups", label: "IOPO", what: "IOPO on (x1, y1, x2, y2)" },
-  "iopo-star": { loss: "iopo-star", data: "groups", label: "IOPO*", what: "Π1 only (Appendix E): 2a − b − d" },
-  "iopo-no-input": { loss: "iopo-no-input", data: "groups", label: "w/o input pref.", what: "a−b and c−d" },
-  "iopo-no-output": { loss: "iopo-no-output", data: "groups", label: "w/o output pref.", what: "a−d and c−b" },
-  orpo: { loss: "orpo", data: "pairs", label: "ORPO", what: "NLL + λ·log-odds ratio, reference-free" },
-  simpo: { loss: "simpo", data: "pairs", label: "SimPO", what: "length-normalised rewards, margin γ, reference-free" },
+  "sft-continued": {
+    loss: "sft",
+    data: "sft",
+    ref: false,
+    label: "SFT-continued",
+    what: "more SFT steps on the SFT set",
+  },
+  "sft-star": {
+    loss: "sft-star",
+    data: "groups",
+    ref: false,
+    label: "SFT*",
+    what: "SFT on (x1, y1) and (x2, y2) of each group",
+  },
+  dpo: { loss: "dpo", data: "pairs", ref: true, label: "DPO", what: "DPO on (x, y_w, y_l), y_l written separately" },
+  "dpo-star": { loss: "dpo-star", data: "groups", ref: true, label: "DPO*", what: "DPO on each group as two pairs" },
+  iopo: { loss: "iopo", data: "groups", ref: true, label: "IOPO", what: "IOPO on (x1, y1, x2, y2)" },
+  "iopo-star": {
+    loss: "iopo-star",
+    data: "groups",
+    ref: true,
+    label: "IOPO*",
+    what: "Π1 only (Appendix E): 2a − b − d",
+  },
+  "iopo-no-input": { loss: "iopo-no-input", data: "groups", ref: true, label: "w/o input pref.", what: "a−b and c−d" },
+  "iopo-no-output": {
+    loss: "iopo-no-output",
+    data: "groups",
+    ref: true,
+    label: "w/o output pref.",
+    what: "a−d and c−b",
+  },
+  orpo: { loss: "orpo", data: "pairs", ref: false, label: "ORPO", what: "NLL + λ·log-odds ratio, reference-free" },
+  simpo: {
+    loss: "simpo",
+    data: "pairs",
+    ref: false,
+    label: "SimPO",
+    what: "length-normalised rewards, margin γ, reference-free",
+  },
 };
 
 export const DemoConfigSchema = z.strictObject({

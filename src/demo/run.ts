@@ -178,7 +178,9 @@ function jobOf(c: DemoConfig, L: Layout, seed: number, m: MethodName): TrainJob 
           ? {}
           : { beta: c.pref.beta };
   const { beta: _, ...p } = c.pref;
-  return { ...base, model: L.checkpoint(seed, "sft", c.sft.steps), ...p, loss };
+  // The first method of each data file that needs reference log-probs fills the cache (phases.ts, trainPhase).
+  const prime = spec.ref && c.methods.find((x) => METHOD_SPECS[x].ref && METHOD_SPECS[x].data === spec.data) === m;
+  return { ...base, model: L.checkpoint(seed, "sft", c.sft.steps), ...p, loss, ...(prime ? { prime } : {}) };
 }
 
 // ---- exports ----

@@ -86,6 +86,14 @@ test("every method after SFT starts from its seed's SFT checkpoint with the same
     assert.equal(tc[others.indexOf("simpo")].beta, cfg.simpo.beta);
     assert.equal(tc[others.indexOf("simpo")].simpo_gamma, cfg.simpo.gamma);
     assert.equal(tc[others.indexOf("orpo")].orpo_lambda, cfg.orpo.lambda);
+    // DPO* and w/o input preference are one objective (a − b and c − d): with the same seed, data and reference
+    // log-probs their runs are the same number for number (the first of them computes the reference log-probs).
+    const same = ["dpo-star", "iopo-no-input"].map((m) =>
+      lines(join(out, `seed-${s}`, "train", m, "metrics.jsonl")).map(
+        ({ tokens_per_s: _, step_s: __, ...rest }) => rest,
+      ),
+    );
+    assert.deepEqual(same[0], same[1]);
     // The same learning rate at every step.
     const lrs = others.map((m) => lines(join(out, `seed-${s}`, "train", m, "metrics.jsonl")).map((l) => l.lr));
     for (const l of lrs) assert.deepEqual(l, lrs[0]);
