@@ -27,6 +27,12 @@ export interface RuntimeOptions {
   readonly profilePrefix?: string;
   /** Let idle intra-op threads spin-wait (faster on a quiet machine, much slower on a busy one). @default false */
   readonly spin?: boolean;
+  /**
+   * ORT's memory pattern: after the first run, each run allocates one block planned for all its intermediates, on
+   * top of the arena blocks the first run left. Off, intermediates come from the arena alone — measured −20 % peak
+   * RSS on the bench model and −0.5 to −3 GB on a 0.5B model's training step, at about the same speed. @default true
+   */
+  readonly memPattern?: boolean;
   /** Execution providers. @default ["cpu"] */
   readonly providers?: readonly string[];
 }
@@ -70,6 +76,7 @@ export class Program {
         executionMode: "sequential",
         graphOptimizationLevel: "all",
         enableCpuMemArena: true,
+        enableMemPattern: opts.memPattern ?? true,
         enableProfiling: opts.profile ?? false,
         ...(opts.profilePrefix ? { profileFilePrefix: opts.profilePrefix } : {}),
         executionProviders: [...(opts.providers ?? ["cpu"])],

@@ -9,6 +9,8 @@ import type { ModelConfig, ParamSpec } from "../model/index.ts";
 import {
   batchFeeds,
   batchInputs,
+  countParams,
+  LORA_SCALE_KEY,
   llamaInputs,
   modelDims,
   packedFeeds,
@@ -18,7 +20,6 @@ import {
   paramFeeds,
   paramInputs,
   paramTable,
-  LORA_SCALE_KEY,
   type ScoredSequence,
   sequenceLogps,
 } from "../model/index.ts";
@@ -46,6 +47,9 @@ export interface StepOutput {
 }
 
 // ---- helpers ----
+
+/** Models of at least this many parameters run without ORT's memory pattern (see TrainPrograms.create). */
+const MEM_PATTERN_MAX_PARAMS = 50_000_000;
 
 /** log σ(x) = −(max(−x, 0) + log(1 + exp(−|x|))), stable for large |x|. */
 function logSigmoid(x: E.Node): E.Node {
@@ -148,9 +152,7 @@ export class TrainPrograms {
       const base = paramInputs(paramTable(cfg));
       const table = o.lora ? [...o.lora.table] : paramTable(cfg);
       const trained = o.lora ? paramInputs(table) : base;
-      const params = o.lora
-        ? new Map([...base, ...trained, [LORA_SCALE_KEY, E.scalar(o.lora.scale)] as const])
-        : base;
+      const params = o.lora ? new Map([...base, ...trained, [LORA_SCALE_KEY, E.scalar(o.lora.scale)] as const]) : base;
       const lp = packed // [S*R]
         ? packedLogps(cfg, params, packedInputs(cfg, 2, S === 2 ? "Rec" : `${S / 2}*Rec`))
         : sequenceLogps(cfg, params, batchInputs(modelDims(cfg), S === 1 ? "Rec" : `${S}*Rec`));
@@ -159,7 +161,10 @@ export class TrainPrograms {
       return { lp, total, grads, table };
     });
     // No spin-waiting: on a shared machine idle ORT threads spinning cost more than they save (as `iopo bench train`).
-    const t = { spin: false, ...(threads ? { threads } : {}) };
+    // ORT's memory pattern off from 50M parameters: its planned block comes on top of the arena (docs/engine.md,
+    // "Memory discipline"); on small models it is kept, as it was a few percent faster there.
+    const memPattern = countParams(paramTable(cfg)) < MEM_PATTERN_MAX_PARAMS;
+    const t = { spin: false, memPattern, ...(threads ? { threads } : {}) };
     const outs: Record<string, E.Node> = { lp: result.lp, loss: result.total };
     for (const [i, row] of result.table.entries()) outs[`grad:${row.key}`] = result.grads[i]!;
     const model = E.toOnnx(graph, outs, "train");

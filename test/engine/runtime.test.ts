@@ -63,3 +63,27 @@ test("outputs can be written into caller-owned buffers", async () => {
   await assert.rejects(p.run({ x: { data: new Float32Array(3), dims: [3] } }, ["nope"]), /no output nope/);
   await p.release();
 });
+
+test("without ORT's memory pattern a session gives the same results, run after run and across sizes", async () => {
+  const { graph, result } = E.trace(() => {
+    const x = E.input("x", ["B", 8]);
+    const w = E.input("w", [8, 8]);
+    const h = E.silu(E.matmul(x, w)); // [B, 8]
+    return { y: E.reduceSum(E.mul(h, h), [1]) }; // [B]
+  });
+  const model = E.toOnnx(graph, result);
+  const on = await E.Program.create(model, { threads: 1 });
+  const off = await E.Program.create(model, { threads: 1, memPattern: false });
+  const w = Float32Array.from({ length: 64 }, (_, i) => Math.sin(i) / 4);
+  for (const B of [3, 5, 3]) {
+    const x = Float32Array.from({ length: B * 8 }, (_, i) => Math.cos(i));
+    const feeds = { x: { data: x, dims: [B, 8] }, w: { data: w, dims: [8, 8] } };
+    const a = (await on.run(feeds)).y as Float32Array;
+    const b = (await off.run(feeds)).y as Float32Array;
+    assert.equal(b.length, B);
+    assert.deepEqual(Array.from(b), Array.from(a));
+    assert.ok(a.every((v) => Number.isFinite(v) && v > 0));
+  }
+  await on.release();
+  await off.release();
+});
