@@ -144,7 +144,7 @@ svg.chart .legend{cursor:pointer}svg.chart .legend.off{opacity:.35}
 .ex{border:1px solid #ddd;border-radius:4px;margin:10px 0;padding:8px}
 .ex pre{white-space:pre-wrap;word-break:break-word;background:#f7f7f7;padding:6px;margin:4px 0;max-height:260px;overflow:auto}
 .outs{display:grid;grid-template-columns:repeat(auto-fit,minmax(260px,1fr));gap:8px}
-.seeds{font-size:11px;color:#777;font-weight:400}td.ci{white-space:nowrap}
+.seeds{font-size:11px;color:#777;font-weight:400;white-space:nowrap}td.ci{white-space:nowrap}
 .ok{color:#1a7f37}.bad{color:#c62828}.na{color:#777}ul.v{margin:2px 0;padding-left:18px;font-size:12px}
 `;
 
