@@ -121,7 +121,7 @@ export async function openProviders(f: BackendFlags, prefix = "", concurrency = 
     // A tokenizer larger than the embedding table would fail every request deep in a Gather: refuse it now.
     const [cfg, tok] = await Promise.all([loadModelConfig(f.modelDir), loadTokenizer(f.modelDir)]);
     checkTokenizerFitsModel(tok, cfg, f.modelDir);
-    const { ModelProvider } = await import("../model/generate.ts");
+    const { ModelProvider } = await import("../model/index.ts");
     return [await ModelProvider.open(f.modelDir)];
   }
   return f.baseUrl!.map(

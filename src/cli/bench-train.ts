@@ -11,11 +11,11 @@ import { z } from "zod";
 import * as E from "../engine/index.ts";
 import { ConfigError } from "../errors.ts";
 import { countParams, initLora, initParams, loraTable, newModelConfig, Rng } from "../model/index.ts";
-import { loraOf } from "../train/config.ts";
 import {
   LOSS_NAMES,
   LOSSES,
   type LossName,
+  loraOf,
   lossOf,
   needsReference,
   resolveLoss,

@@ -2,8 +2,11 @@
 // four accuracies and the per-instruction table (or JSON), optionally write verdict lines. Wiring only.
 
 import type { Command } from "commander";
-import { type IfevalSummary, scoreIfevalFiles } from "../evaluate/ifeval/index.ts";
+import { ifeval } from "../evaluate/index.ts";
 import { writeJsonlAtomic } from "../io/index.ts";
+
+type IfevalSummary = ifeval.IfevalSummary;
+const { scoreIfevalFiles } = ifeval;
 
 function pct(a: { correct: number; total: number; accuracy: number | null }): string {
   const value = a.accuracy === null ? "-".padStart(7) : `${(100 * a.accuracy).toFixed(2).padStart(6)}%`;

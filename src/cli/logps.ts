@@ -4,8 +4,7 @@
 import type { Command } from "commander";
 import { z } from "zod";
 import { loadModelConfig, loadModelDir } from "../model/index.ts";
-import { checkRunFits, logpsMemoryRun, memoryBudget } from "../train/fits.ts";
-import { logpsReport, readTokenGroups } from "../train/logps.ts";
+import { checkRunFits, logpsMemoryRun, logpsReport, memoryBudget, readTokenGroups } from "../train/index.ts";
 import { parseOptions } from "./util.ts";
 
 const Options = z.object({

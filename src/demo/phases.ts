@@ -7,8 +7,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { buildOfflineDataset, checkResponse } from "../construct/index.ts";
 import { readJsonFile, readJsonl, renderTracePrompt, writeFileAtomic, writeJsonlAtomic } from "../io/index.ts";
-import { ModelProvider } from "../model/generate.ts";
-import { countParams, createModel, saveModelDir } from "../model/index.ts";
+import { countParams, createModel, ModelProvider, saveModelDir } from "../model/index.ts";
 import {
   ExampleSchema,
   type Instruction,
@@ -184,10 +183,9 @@ export async function trainPhase(c: DemoConfig, L: Layout, job: TrainJob, log: D
     threads: c.threads,
   });
   if (job.prime) {
-    // Work-around, to be removed when src/train is fixed (reported): a run that computes its reference log-probs in
-    // the same process takes a different first step (step-1 gradient norm 4.57 instead of 1.58 for DPO* on seed 0)
-    // than one that reads them from the cache. A throwaway one-step run fills the cache, so every method's run
-    // reads its reference log-probs from the cache and starts alike.
+    // A throwaway one-step run fills the reference cache, so every method's run reads its reference log-probs from
+    // the cache and runs on the same data start alike. (Added while hunting a first-step difference, 4.57 against
+    // 1.58 in gradient norm for DPO* on seed 0, whose cause was the engine's Max gradient at ties — fixed there.)
     const dir = join(L.run(job.seed), "prime", job.name);
     await rm(dir, { recursive: true, force: true });
     await runTraining(TrainConfigSchema.parse({ ...config, out: dir, stop_at: 1, resume: false, save_every: 0 }), {

@@ -3,12 +3,14 @@
 // example generations of the first seed (the same held-out items for every model, single- and multi-constraint).
 
 import { existsSync } from "node:fs";
-import type { Ratio } from "../evaluate/trace/index.ts";
+import type { trace } from "../evaluate/index.ts";
 import { readJsonFile, readLines, renderTracePrompt } from "../io/index.ts";
 import type { Curves, Example, ReportData, Rewards } from "../report/index.ts";
 import { DemoConfigSchema, METHOD_SPECS, type MethodName } from "./config.ts";
 import { layout } from "./phases.ts";
 import type { Generation, Results } from "./results.ts";
+
+type Ratio = trace.Ratio;
 
 // ---- helpers ----
 

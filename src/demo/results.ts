@@ -4,10 +4,13 @@
 // comparisons the paper makes. Pure: no I/O, so a test can recompute results.json from the saved files.
 
 import { z } from "zod";
-import { type TraceScores, traceScores } from "../evaluate/trace/index.ts";
-import { type Interval, type PairedItem, pairedBootstrap, randomResamples, verdictOf } from "../report/bootstrap.ts";
+import { trace } from "../evaluate/index.ts";
+import { type Interval, type PairedItem, pairedBootstrap, randomResamples, verdictOf } from "../report/index.ts";
 import { InstructionSchema } from "../schema/index.ts";
 import { type DemoConfig, METHOD_SPECS, type MethodName } from "./config.ts";
+
+type TraceScores = trace.TraceScores;
+const { traceScores } = trace;
 
 // ---- types ----
 

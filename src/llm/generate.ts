@@ -3,7 +3,7 @@
 // input order, each id once. A stopped or killed run writes no output; rerunning resumes from the cache.
 
 import { DataError } from "../errors.ts";
-import { readJsonl, writeFileAtomic, writeJsonlAtomic } from "../io/jsonl.ts";
+import { readJsonl, writeFileAtomic, writeJsonlAtomic } from "../io/index.ts";
 import type { AccountingReport } from "./accounting.ts";
 import type { ResponseCache } from "./cache.ts";
 import type { EngineRequest, RequestEngine } from "./engine.ts";

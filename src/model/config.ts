@@ -5,7 +5,7 @@
 
 import { z } from "zod";
 import { ConfigError } from "../errors.ts";
-import { zodToDataError } from "../io/jsonl.ts";
+import { zodToDataError } from "../io/index.ts";
 import { type RopeSpec, ropeSpec, ropeTheta } from "./rope.ts";
 
 // ---- types ----

@@ -24,6 +24,7 @@ export {
   RopeScalingSchema,
 } from "./config.ts";
 export { type CreateModelOptions, createModel, SPECIAL_TOKENS } from "./create.ts";
+export { type GenerateOptions, type Generation, Generator, ModelProvider } from "./generate.ts";
 export {
   configDtype,
   loadModelConfig,

@@ -5,9 +5,11 @@
 // it); every model output and data string is HTML-escaped. Pure: data in, one HTML string out.
 
 import { createHash } from "node:crypto";
-import type { Ratio } from "../evaluate/trace/index.ts";
+import type { trace } from "../evaluate/index.ts";
 import { barChart, esc, lineChart } from "./svg.ts";
 import { comparisonsTable, orderingLines, paperTable, resultsTable } from "./tables.ts";
+
+type Ratio = trace.Ratio;
 
 // ---- types ----
 

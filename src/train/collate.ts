@@ -13,8 +13,7 @@ import {
   type Item,
   renderTracePrompt,
 } from "../io/index.ts";
-import type { ModelTokenizer } from "../model/index.ts";
-import type { ScoredSequence } from "../model/llama.ts";
+import type { ModelTokenizer, ScoredSequence } from "../model/index.ts";
 import { LOSSES, type LossName, type RecordKind } from "./losses.ts";
 
 // ---- types ----

@@ -22,8 +22,18 @@ export {
   tokenizedFromIds,
   tokenizeRecords,
 } from "./collate.ts";
-export { defaultRefCache, lossOf, scheduleOf, type TrainConfig, TrainConfigSchema, totalSteps } from "./config.ts";
+export {
+  defaultRefCache,
+  loraOf,
+  lossOf,
+  scheduleOf,
+  type TrainConfig,
+  TrainConfigSchema,
+  totalSteps,
+} from "./config.ts";
 export { Dual, logSigmoid } from "./dual.ts";
+export { checkRunFits, logpsMemoryRun, memoryBudget } from "./fits.ts";
+export { logpsReport, readTokenGroups } from "./logps.ts";
 export * from "./losses.ts";
 export { type MicroBatch, TrainPrograms } from "./program.ts";
 export { RefCache, type RefStats, sequenceKey, weightsHash } from "./refcache.ts";

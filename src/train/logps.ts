@@ -4,8 +4,7 @@
 
 import { z } from "zod";
 import { readJsonl } from "../io/index.ts";
-import type { ModelDir } from "../model/index.ts";
-import type { ScoredSequence } from "../model/llama.ts";
+import type { ModelDir, ScoredSequence } from "../model/index.ts";
 import { tokenizedFromIds } from "./collate.ts";
 import { computeLoss, GROUP_METHODS, type LossName, lossParams, resolveLoss, SEQUENCE_ORDER } from "./losses.ts";
 import { TrainStep } from "./step.ts";

@@ -7,8 +7,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CheckpointError, describe } from "../errors.ts";
 import { JsonlAppender } from "../io/index.ts";
-import type { ModelConfig, ModelParams } from "../model/index.ts";
-import type { ScoredSequence } from "../model/llama.ts";
+import type { ModelConfig, ModelParams, ScoredSequence } from "../model/index.ts";
 
 // ---- types ----
 

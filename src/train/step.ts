@@ -5,8 +5,7 @@
 
 import os from "node:os";
 import { ParallelAdamW } from "../engine/index.ts";
-import type { ModelConfig, ParamSpec } from "../model/index.ts";
-import type { ScoredSequence } from "../model/llama.ts";
+import type { ModelConfig, ParamSpec, ScoredSequence } from "../model/index.ts";
 import type { TokenizedRecord } from "./collate.ts";
 import type { TrainConfig } from "./config.ts";
 import { type ResolvedLoss, SEQUENCE_ORDER } from "./losses.ts";

@@ -3,7 +3,7 @@
 // The same order and schedule code as the embedded trainer (trainer.ts nextChunk, Rng, totalSteps, scheduleOf,
 // learningRate), so both engines see the same batches. Pure: no files, no processes.
 
-import { Rng } from "../../model/rng.ts";
+import { Rng } from "../../model/index.ts";
 import type { TrainerState } from "../checkpoint.ts";
 import type { TokenizedRecord } from "../collate.ts";
 import { scheduleOf, type TrainConfig, totalSteps } from "../config.ts";
