@@ -3,6 +3,7 @@
 
 import type { Command } from "commander";
 import { z } from "zod";
+import { checkInputDir, checkInputFile } from "../io/index.ts";
 import { loadModelConfig, loadModelDir } from "../model/index.ts";
 import { checkRunFits, logpsMemoryRun, logpsReport, memoryBudget, readTokenGroups } from "../train/index.ts";
 import { parseOptions } from "./util.ts";
@@ -36,11 +37,15 @@ export function registerLogps(program: Command): void {
     )
     .action(async (raw: Record<string, unknown>) => {
       const o = parseOptions(Options, raw, "logps");
-      const groups = await readTokenGroups(o.tokens);
+      checkInputDir(o.model, "--model", "config.json");
+      if (o.ref) checkInputDir(o.ref, "--ref", "config.json");
+      checkInputFile(o.tokens, "--tokens");
+      const config = await loadModelConfig(o.model);
+      const groups = await readTokenGroups(o.tokens, config.vocab_size);
       // Before the weights are read: the longest packed or separate sequence and the memory of one pass over all
       // groups (scoring, or with --grad the gradient of the whole model).
       checkRunFits(
-        await loadModelConfig(o.model),
+        config,
         logpsMemoryRun(groups, o.grad, o.ref !== undefined),
         "the longest group sequence",
         memoryBudget(),

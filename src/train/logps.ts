@@ -3,8 +3,9 @@
 // optionally the gradient of the mean IOPO loss, computed by the one training step (step.ts).
 
 import { z } from "zod";
+import { DataError } from "../errors.ts";
 import { readJsonl } from "../io/index.ts";
-import type { ModelDir, ScoredSequence } from "../model/index.ts";
+import { checkTokenIds, type ModelDir, type ScoredSequence } from "../model/index.ts";
 import { tokenizedFromIds } from "./collate.ts";
 import { computeLoss, GROUP_METHODS, type LossName, lossParams, resolveLoss, SEQUENCE_ORDER } from "./losses.ts";
 import { TrainStep } from "./step.ts";
@@ -53,14 +54,26 @@ function keyed(lp: ArrayLike<number>, at: number): FourLogps {
 
 // ---- exports ----
 
-/** Read a tokens file: one `{"x1":[ids],"y1":[ids],"x2":[ids],"y2":[ids]}` per line. */
-export async function readTokenGroups(path: string): Promise<TokenGroup[]> {
+/**
+ * Read a tokens file: one `{"x1":[ids],"y1":[ids],"x2":[ids],"y2":[ids]}` per line; with `vocabSize`, every id is
+ * checked against the model's vocabulary (file:line, field, the id) before anything is computed.
+ */
+export async function readTokenGroups(path: string, vocabSize?: number): Promise<TokenGroup[]> {
   const out: TokenGroup[] = [];
   for await (const r of readJsonl(path, TokenGroupSchema, {
     hint: 'lines are {"x1":[ids],"y1":[ids],"x2":[ids],"y2":[ids]}',
   })) {
+    if (vocabSize !== undefined)
+      for (const field of ["x1", "y1", "x2", "y2"] as const)
+        checkTokenIds(r.value[field], vocabSize, { path, line: r.line, field });
     out.push(r.value);
   }
+  if (out.length === 0)
+    throw new DataError("no token groups", {
+      path,
+      expected: 'at least one {"x1":[ids],"y1":[ids],"x2":[ids],"y2":[ids]} line',
+      hint: "write one group of token ids per line",
+    });
   return out;
 }
 

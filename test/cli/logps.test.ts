@@ -97,3 +97,22 @@ test("iopo logps --grad: the shared-prefix step and --no-shared-prefix give the 
   // The losses of the groups differ between policy and reference (the check above is not trivial).
   assert.ok(Math.abs(flat.mean_iopo_loss - Math.LN2) > 1e-3);
 });
+
+test("iopo logps refuses a token id outside the vocabulary and a missing model, naming file, line and field", async () => {
+  const dir = `${FIXTURES}qwen2-tiny/`;
+  const { mkdtemp, writeFile } = await import("node:fs/promises");
+  const tmpdir = await mkdtemp(`${(await import("node:os")).tmpdir()}/iopo-logps-`);
+  const bad = `${tmpdir}/bad.jsonl`;
+  await writeFile(
+    bad,
+    `${JSON.stringify({ x1: [1, 2], y1: [3], x2: [4], y2: [5] })}\n${JSON.stringify({ x1: [1], y1: [99999], x2: [4], y2: [5] })}\n`,
+  );
+  const r = await runCli(["logps", "--model", `${dir}policy`, "--tokens", bad, "--json"]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /bad\.jsonl:2: token id out of range \[field y1\.0\]/);
+  assert.match(r.stderr, /got 99999/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
+  const m = await runCli(["logps", "--model", `${tmpdir}/absent`, "--tokens", bad]);
+  assert.equal(m.code, 1);
+  assert.match(m.stderr, /--model[\s\S]*HINT/);
+});
