@@ -2,8 +2,10 @@
 // four accuracies and the per-instruction table (or JSON), optionally write verdict lines. Wiring only.
 
 import type { Command } from "commander";
+import { z } from "zod";
 import { ifeval } from "../evaluate/index.ts";
-import { writeJsonlAtomic } from "../io/index.ts";
+import { checkInputFile, checkOutputFile, writeJsonlAtomic } from "../io/index.ts";
+import { parseOptions } from "./util.ts";
 
 type IfevalSummary = ifeval.IfevalSummary;
 const { scoreIfevalFiles } = ifeval;
@@ -27,14 +29,14 @@ function report(s: IfevalSummary): string {
   return lines.join("\n");
 }
 
-interface ScoreFlags {
-  input: string;
-  responses: string;
-  out?: string;
-  json?: boolean;
-  stripThinking?: boolean;
-  skipInvalid?: boolean;
-}
+const ScoreOptions = z.strictObject({
+  input: z.string().min(1),
+  responses: z.string().min(1),
+  out: z.string().min(1).optional(),
+  json: z.boolean().default(false),
+  stripThinking: z.boolean().default(false),
+  skipInvalid: z.boolean().default(false),
+});
 
 export function registerIfeval(program: Command): void {
   const ifeval = program.command("ifeval").description("IFEval: score responses with the 25 official rule checkers");
@@ -51,7 +53,12 @@ export function registerIfeval(program: Command): void {
       "after",
       "\nExample:\n  iopo ifeval score --input input_data.jsonl --responses responses.jsonl --out verdicts.jsonl",
     )
-    .action(async (flags: ScoreFlags) => {
+    .action(async (raw: Record<string, unknown>) => {
+      const flags = parseOptions(ScoreOptions, raw, "ifeval score");
+      // Paths first: a directory given as --out is refused before any scoring, and nothing is written.
+      checkInputFile(flags.input, "--input");
+      checkInputFile(flags.responses, "--responses");
+      if (flags.out) checkOutputFile(flags.out, "--out");
       const result = await scoreIfevalFiles(flags.input, flags.responses, {
         stripThinking: flags.stripThinking,
         skipInvalid: flags.skipInvalid,

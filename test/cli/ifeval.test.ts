@@ -95,3 +95,15 @@ test("the readable report lists the four accuracies and per-id lines", async () 
   assert.match(r.stdout, /prompt-level strict\s+100\.00%\s+\(2\/2\)/);
   assert.match(r.stdout, /startend:quotation/);
 });
+
+test("ifeval score refuses a directory as --out and a missing --responses before scoring; no stack trace", async () => {
+  const responses = join(dir, "r2.jsonl");
+  writeFileSync(responses, `${JSON.stringify({ key: 1, response: "a b" })}\n`);
+  const r = await iopo(["ifeval", "score", "--input", input, "--responses", responses, "--out", dir]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /--out is a directory[\s\S]*HINT/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+  const m = await iopo(["ifeval", "score", "--input", input, "--responses", join(dir, "absent.jsonl")]);
+  assert.equal(m.code, 1);
+  assert.match(m.stderr, /--responses[\s\S]*HINT/);
+});
