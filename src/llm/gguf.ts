@@ -3,6 +3,7 @@
 // with a JSON-schema grammar. One context with `concurrency` sequences; never downloads or builds anything.
 
 import { open, stat } from "node:fs/promises";
+import os from "node:os";
 import { basename } from "node:path";
 import { ProviderError } from "../errors.ts";
 import { Aborted, BadRequest, LlmError, ServerError } from "./errors.ts";
@@ -22,6 +23,8 @@ export interface GgufProviderOptions {
   readonly contextSize?: number;
   /** "auto" uses a GPU when node-llama-cpp finds one; false forces CPU. @default "auto" */
   readonly gpu?: "auto" | false;
+  /** CPU threads of the context. @default the machine's cores */
+  readonly threads?: number;
 }
 
 /** The slice of node-llama-cpp we use, typed loosely so the module loads only on demand. */
@@ -118,6 +121,7 @@ export class GgufProvider implements ChatProvider {
       const model = await llama.loadModel({ modelPath: options.path });
       const context = await model.createContext({
         sequences: concurrency,
+        threads: options.threads ?? os.availableParallelism(),
         ...(options.contextSize ? { contextSize: options.contextSize } : {}),
       });
       const provider = new GgufProvider(
@@ -156,7 +160,9 @@ export class GgufProvider implements ChatProvider {
         else if (m.role === "user") history.push({ type: "user", text: m.content });
         else history.push({ type: "model", response: [m.content] });
       }
-      if (history.length > 0) session.setChatHistory(history);
+      // Always set the history, also when empty: a new session otherwise starts with node-llama-cpp's default system
+      // prompt, which no other back end adds (the model would see a different prompt than under `--model-dir`).
+      session.setChatHistory(history);
       const grammar = options.json_schema
         ? await this.llama.createGrammarForJsonSchema(options.json_schema as never)
         : undefined;
@@ -169,6 +175,9 @@ export class GgufProvider implements ChatProvider {
         ...(options.stop ? { customStopTriggers: options.stop } : {}),
         ...(grammar ? { grammar } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
+        // Plain sampling as the OpenAI API and the embedded engine do it: no repeat penalty (node-llama-cpp's
+        // default applies one, so temperature 0 would not be plain greedy).
+        repeatPenalty: false,
       });
       const used = sequence.tokenMeter.diff(before);
       return {
