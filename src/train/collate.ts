@@ -182,6 +182,7 @@ export function tokenizeRecords(
   records: readonly RecordTexts[],
   enc: Encoder,
   maxLen: number,
+  path?: string,
 ): { records: TokenizedRecord[]; report: TruncationReport } {
   return truncateRecords(
     records.map((r) => ({
@@ -192,6 +193,7 @@ export function tokenizeRecords(
       responses: r.responses.map((t) => enc.response(t)),
     })),
     maxLen,
+    path,
   );
 }
 
@@ -204,10 +206,14 @@ export interface IdRecord {
   readonly pairs: readonly (readonly [number, number])[];
 }
 
-/** Truncate token-id records to `maxLen` as the authors do (see tokenizeRecords) and count what was cut. */
+/**
+ * Truncate token-id records to `maxLen` as the authors do (see tokenizeRecords) and count what was cut; `path` (the
+ * data file) is named in errors with each record's line.
+ */
 export function truncateRecords(
   records: readonly IdRecord[],
   maxLen: number,
+  path?: string,
 ): { records: TokenizedRecord[]; report: TruncationReport } {
   let truncated = 0;
   let promptCut = 0;
@@ -235,6 +241,7 @@ export function truncateRecords(
     for (const s of seqs) longest = Math.max(longest, s.prompt.length + s.response.length);
     if (seqs.some((s) => s.response.length === 0 || s.prompt.length === 0))
       throw new DataError("a sequence has no prompt or no response tokens left after truncation", {
+        path,
         line: r.line,
         id: r.id,
         expected: `prompt and response tokens within --max-len ${maxLen}`,

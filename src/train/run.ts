@@ -148,7 +148,7 @@ export async function runTraining(
   );
   const kind = LOSSES[c.method].kind;
   let loaded: ReturnType<typeof tokenizeRecords>;
-  if (c.format === "tokens") loaded = truncateRecords(await loadTokenRecords(c.data, c.method), c.max_len);
+  if (c.format === "tokens") loaded = truncateRecords(await loadTokenRecords(c.data, c.method), c.max_len, c.data);
   else {
     // Detected here, not in loadRecords, so the hint names train's flag (--format), not convert's (--from).
     const format = c.format ?? (await detectFormat(c.data, "--format"));
@@ -160,7 +160,7 @@ export async function runTraining(
         got: format,
         hint: "build training data from instructions with `iopo construct groups --run <dir>` (groups.jsonl, dpo_pairs.jsonl)",
       });
-    loaded = tokenizeRecords(await loadRecords(c.data, c.method, format), chatEncoder(tok, eos), c.max_len);
+    loaded = tokenizeRecords(await loadRecords(c.data, c.method, format), chatEncoder(tok, eos), c.max_len, c.data);
   }
   const { records, report } = loaded;
   const vocab = model.config.vocab_size;

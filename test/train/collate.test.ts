@@ -100,7 +100,7 @@ test("both prompts are cut to one source length and both responses to one target
   assert.deepEqual(report, { records: 2, truncated: 1, promptTokensCut: 16 + 6, responseTokensCut: 16, longest: 48 });
   assert.equal(records[1]!.truncated, false);
   assert.throws(
-    () => tokenizeRecords([rec], charEnc, 1),
-    /no prompt or no response tokens left.*\n?.*raise --max-len/s,
+    () => tokenizeRecords([rec], charEnc, 1, "data/groups.jsonl"),
+    /data\/groups\.jsonl:3: a sequence has no prompt or no response tokens left.*\n?.*raise --max-len/s,
   );
 });
