@@ -128,10 +128,13 @@ async function main(f: Record<string, string>): Promise<void> {
       rss_mb: number[];
       trained_parameters: number;
       parameters: number;
+      graph_ms_median: number;
+      accumulate_ms_median: number;
+      adamw_ms_median: number;
     };
     const s = r.step_ms.map((x) => (x / 1000).toFixed(1)).join(", ");
     console.log(
-      `${phase === "lora" ? "LoRA r8 IOPO" : "full IOPO"} (${r.trained_parameters.toLocaleString("en")} of ${r.parameters.toLocaleString("en")} parameters trained): ${s} s/step timed, ${r.tokens_per_s} tokens/s; peak RSS per step (warm-up first) ${r.peak_rss_mb.map((x) => (x / 1024).toFixed(2)).join(", ")} GB; ${low}`,
+      `${phase === "lora" ? "LoRA r8 IOPO" : "full IOPO"} (${r.trained_parameters.toLocaleString("en")} of ${r.parameters.toLocaleString("en")} parameters trained): ${s} s/step timed (median split: ORT forward + backward ${(r.graph_ms_median / 1000).toFixed(1)} s, norm/clip ${(r.accumulate_ms_median / 1000).toFixed(1)} s, AdamW ${(r.adamw_ms_median / 1000).toFixed(1)} s), ${r.tokens_per_s} tokens/s; peak RSS per step (warm-up first) ${r.peak_rss_mb.map((x) => (x / 1024).toFixed(2)).join(", ")} GB; ${low}`,
     );
   }
 }
