@@ -30,7 +30,8 @@ export interface RuntimeOptions {
   /**
    * ORT's memory pattern: after the first run, each run allocates one block planned for all its intermediates, on
    * top of the arena blocks the first run left. Off, intermediates come from the arena alone — measured −20 % peak
-   * RSS on the bench model and −0.5 to −3 GB on a 0.5B model's training step, at about the same speed. @default true
+   * RSS on the bench model and −0.5 to −3 GB on a 0.5B model's training step (the training programs run with it
+   * off). @default true
    */
   readonly memPattern?: boolean;
   /** Execution providers. @default ["cpu"] */

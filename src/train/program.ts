@@ -9,7 +9,6 @@ import type { ModelConfig, ParamSpec } from "../model/index.ts";
 import {
   batchFeeds,
   batchInputs,
-  countParams,
   LORA_SCALE_KEY,
   llamaInputs,
   modelDims,
@@ -47,9 +46,6 @@ export interface StepOutput {
 }
 
 // ---- helpers ----
-
-/** Models of at least this many parameters run without ORT's memory pattern (see TrainPrograms.create). */
-const MEM_PATTERN_MAX_PARAMS = 50_000_000;
 
 /** log σ(x) = −(max(−x, 0) + log(1 + exp(−|x|))), stable for large |x|. */
 function logSigmoid(x: E.Node): E.Node {
@@ -161,10 +157,8 @@ export class TrainPrograms {
       return { lp, total, grads, table };
     });
     // No spin-waiting: on a shared machine idle ORT threads spinning cost more than they save (as `iopo bench train`).
-    // ORT's memory pattern off from 50M parameters: its planned block comes on top of the arena (docs/engine.md,
-    // "Memory discipline"); on small models it is kept, as it was a few percent faster there.
-    const memPattern = countParams(paramTable(cfg)) < MEM_PATTERN_MAX_PARAMS;
-    const t = { spin: false, memPattern, ...(threads ? { threads } : {}) };
+    // ORT's memory pattern off: its planned block came on top of the arena (docs/engine.md, "Memory discipline").
+    const t = { spin: false, memPattern: false, ...(threads ? { threads } : {}) };
     const outs: Record<string, E.Node> = { lp: result.lp, loss: result.total };
     for (const [i, row] of result.table.entries()) outs[`grad:${row.key}`] = result.grads[i]!;
     const model = E.toOnnx(graph, outs, "train");
