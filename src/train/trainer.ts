@@ -2,7 +2,7 @@
 // batches, NaN/inf guard, clip, AdamW) → log → checkpoint → stop. Reference log-probs come from the cache before the
 // first step. Data loading and printing live in the CLI.
 
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { ConfigError, IopoError } from "../errors.ts";
 import { initLora, loraTable, type ModelDir, Rng } from "../model/index.ts";
@@ -16,6 +16,7 @@ import {
 import type { TokenizedRecord } from "./collate.ts";
 import { defaultRefCache, loraOf, lossOf, scheduleOf, type TrainConfig, totalSteps } from "./config.ts";
 import { computeLoss, needsReference, type ResolvedLoss, resolveLoss } from "./losses.ts";
+import { meanMetrics, trimMetrics } from "./metrics.ts";
 import { RefCache, type RefStats, weightsHash } from "./refcache.ts";
 import { learningRate } from "./schedule.ts";
 import { stepOptions, TrainStep } from "./step.ts";
@@ -69,25 +70,6 @@ function nextChunk(st: TrainerState, n: number, per: number, rng: Rng): number[]
   const chunk = st.order.slice(st.cursor, st.cursor + per);
   st.cursor += chunk.length;
   return chunk;
-}
-
-/** Mean of per-record metrics (TRL names), plus the step's scalars. */
-function meanMetrics(per: readonly Record<string, number>[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const m of per) for (const [k, v] of Object.entries(m)) out[k] = (out[k] ?? 0) + v / per.length;
-  return out;
-}
-
-/** Keep metrics lines up to `step` (a resumed run rewrites what follows). */
-async function trimMetrics(path: string, step: number): Promise<void> {
-  let text = "";
-  try {
-    text = await readFile(path, "utf8");
-  } catch {
-    return;
-  }
-  const keep = text.split("\n").filter((l) => l.trim() && (JSON.parse(l) as { step: number }).step <= step);
-  await writeFile(path, keep.map((l) => `${l}\n`).join(""));
 }
 
 /**

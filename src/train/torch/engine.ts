@@ -21,6 +21,7 @@ import { latestCheckpoint, loadCheckpoint, paramTableHash } from "../checkpoint.
 import type { TokenizedRecord } from "../collate.ts";
 import { defaultRefCache, lossOf, type TrainConfig } from "../config.ts";
 import { computeLoss, needsReference, type ResolvedLoss, resolveLoss } from "../losses.ts";
+import { meanMetrics, trimMetrics } from "../metrics.ts";
 import { RefCache, type RefStats } from "../refcache.ts";
 import type { StepMetrics, TrainLogger, TrainResult } from "../trainer.ts";
 import { launchLines, launchRanks, type RankEvent } from "./launch.ts";
@@ -50,19 +51,6 @@ const exists = (p: string) =>
 async function threadsPerRank(c: TrainConfig): Promise<number> {
   const os = await import("node:os");
   return c.threads > 0 ? c.threads : Math.max(1, Math.floor(os.availableParallelism() / (c.nproc ?? 1)));
-}
-
-function meanMetrics(per: readonly Record<string, number>[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const m of per) for (const [k, v] of Object.entries(m)) out[k] = (out[k] ?? 0) + v / per.length;
-  return out;
-}
-
-/** Keep metrics lines up to `step` (a resumed run rewrites what follows), as the embedded trainer does. */
-async function trimMetrics(path: string, step: number): Promise<void> {
-  const text = await readFile(path, "utf8").catch(() => "");
-  const keep = text.split("\n").filter((l) => l.trim() && (JSON.parse(l) as { step: number }).step <= step);
-  await writeFile(path, keep.map((l) => `${l}\n`).join(""));
 }
 
 /** The job file every rank reads (python/iopo_torch/train.py); paths are absolute or relative to the CLI's cwd. */
