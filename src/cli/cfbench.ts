@@ -7,8 +7,7 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { cfbench } from "../evaluate/index.ts";
 import { readJsonl, writeFileAtomic, writeJsonlAtomic } from "../io/index.ts";
-import { addBackendOptions } from "./backend.ts";
-import { addCommonOptions, backendsOf, Common, evalRun, int, partialNotice, progressFor } from "./eval-frame.ts";
+import { addJudgedOptions, backendsOf, Common, evalRun, int, partialNotice, progressFor } from "./eval-frame.ts";
 import { parseOptions } from "./util.ts";
 
 /** The first `limit` records of cfbench_data.jsonl. */
@@ -50,10 +49,7 @@ export function registerEvalCfbench(parent: Command): void {
     .option("--upstream-parser", "read unparsable judge replies exactly as upstream does (drops every 0 score)")
     .option("--judge-rounds <n>", "ask the judge again while its reply does not parse strictly (default 10)")
     .option("--judge-max-tokens <n>", "maximum tokens per judge reply");
-  addBackendOptions(c, "", "the model under test");
-  addBackendOptions(c, "judge", "the judge");
-  addCommonOptions(c);
-  c.option("--judge-concurrency <n>", "judge requests in flight per endpoint (default: --concurrency)");
+  addJudgedOptions(c);
   c.addHelpText(
     "after",
     "\nExample:\n  iopo eval cfbench --data cfbench_data.jsonl --base-url http://localhost:8000/v1 --model qwen2-7b-iopo \\\n" +

@@ -11,7 +11,15 @@ import { ifeval, trace } from "../evaluate/index.ts";
 import { FORMATS, readJsonl } from "../io/index.ts";
 import { type ChatProvider, createProgress, type Progress, type RequestEngine, ResponseCache } from "../llm/index.ts";
 import type { Instruction } from "../schema/index.ts";
-import { type BackendFlags, backendFlags, engineFor, onStopSignals, openProviders, resumeCommand } from "./backend.ts";
+import {
+  addBackendOptions,
+  type BackendFlags,
+  backendFlags,
+  engineFor,
+  onStopSignals,
+  openProviders,
+  resumeCommand,
+} from "./backend.ts";
 
 // ---- options ----
 
@@ -91,6 +99,14 @@ export interface Backend {
   /** "" for the model, "judge" for the judge (flag prefix in messages). */
   readonly prefix: string;
   readonly concurrency: number;
+}
+
+/** The flags of a judged evaluation: the model under test, the judge, the common options, the judge's concurrency. */
+export function addJudgedOptions(c: Command, judge = "the judge"): Command {
+  addBackendOptions(c, "", "the model under test");
+  addBackendOptions(c, "judge", judge);
+  addCommonOptions(c);
+  return c.option("--judge-concurrency <n>", "judge requests in flight per endpoint (default: --concurrency)");
 }
 
 /** The back ends of a run from its flags: the model under test, and (`judged`) the judge with its own concurrency. */

@@ -8,10 +8,9 @@ import { z } from "zod";
 import { ConfigError } from "../errors.ts";
 import { cfbench, ifeval, trace } from "../evaluate/index.ts";
 import { writeFileAtomic } from "../io/index.ts";
-import { addBackendOptions } from "./backend.ts";
 import { CfbenchEvalFlags, formatCfbenchRun, loadCfbench } from "./cfbench.ts";
 import {
-  addCommonOptions,
+  addJudgedOptions,
   backendsOf,
   Common,
   evalRun,
@@ -47,10 +46,7 @@ export function registerEvalSuite(parent: Command): void {
     .option("--upstream-parser", "CFBench: read unparsable judge replies exactly as upstream does")
     .option("--judge-rounds <n>", "CFBench: judge rounds while a reply does not parse strictly (default 10)")
     .option("--judge-max-tokens <n>", "maximum tokens per judge reply");
-  addBackendOptions(c, "", "the model under test");
-  addBackendOptions(c, "judge", "the judge (TRACE and CFBench)");
-  addCommonOptions(c);
-  c.option("--judge-concurrency <n>", "judge requests in flight per endpoint (default: --concurrency)");
+  addJudgedOptions(c, "the judge (TRACE and CFBench)");
   c.addHelpText(
     "after",
     "\nExample:\n  iopo eval suite --base-url http://localhost:8000/v1 --model qwen2-7b-iopo \\\n" +

@@ -9,6 +9,7 @@ import { addBackendOptions } from "./backend.ts";
 import { registerEvalCfbench } from "./cfbench.ts";
 import {
   addCommonOptions,
+  addJudgedOptions,
   backendsOf,
   Common,
   evalRun,
@@ -43,10 +44,7 @@ function registerEvalTrace(parent: Command): void {
       "--taxonomy <file>",
       "a taxonomy.json for the per-dimension breakdown (default: the 26 built-in dimensions)",
     );
-  addBackendOptions(c, "", "the model under test");
-  addBackendOptions(c, "judge", "the judge");
-  addCommonOptions(c);
-  c.option("--judge-concurrency <n>", "judge requests in flight per endpoint (default: --concurrency)");
+  addJudgedOptions(c);
   c.addHelpText(
     "after",
     "\nExample:\n  iopo eval trace --data trace_eval.jsonl --base-url http://localhost:8000/v1 --model qwen2-7b-iopo \\\n" +
