@@ -35,6 +35,7 @@ export { Dual, logSigmoid } from "./dual.ts";
 export { checkRunFits, logpsMemoryRun, memoryBudget } from "./fits.ts";
 export { logpsReport, readTokenGroups } from "./logps.ts";
 export * from "./losses.ts";
+export { type Plan, type PlannedStep, planSteps, recordsPerStep } from "./plan.ts";
 export { type MicroBatch, TrainPrograms } from "./program.ts";
 export { RefCache, type RefStats, sequenceKey, weightsHash } from "./refcache.ts";
 export { runTraining, truncationLine } from "./run.ts";

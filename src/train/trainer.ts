@@ -14,11 +14,11 @@ import {
   type TrainerState,
 } from "./checkpoint.ts";
 import type { TokenizedRecord } from "./collate.ts";
-import { defaultRefCache, loraOf, lossOf, scheduleOf, type TrainConfig, totalSteps } from "./config.ts";
+import { defaultRefCache, loraOf, lossOf, type TrainConfig } from "./config.ts";
 import { computeLoss, needsReference, type ResolvedLoss, resolveLoss } from "./losses.ts";
 import { meanMetrics, trimMetrics } from "./metrics.ts";
+import { planSteps } from "./plan.ts";
 import { RefCache, type RefStats, weightsHash } from "./refcache.ts";
-import { learningRate } from "./schedule.ts";
 import { stepOptions, TrainStep } from "./step.ts";
 
 // ---- types ----
@@ -58,19 +58,6 @@ export interface TrainResult {
 }
 
 // ---- helpers ----
-
-/** The next optimizer step's records: up to batch·accum from this epoch's order (a new epoch reshuffles). */
-function nextChunk(st: TrainerState, n: number, per: number, rng: Rng): number[] {
-  if (st.cursor >= st.order.length) {
-    st.epoch += 1;
-    st.order = rng.permutation(n);
-    st.cursor = 0;
-    st.rng = rng.state;
-  }
-  const chunk = st.order.slice(st.cursor, st.cursor + per);
-  st.cursor += chunk.length;
-  return chunk;
-}
 
 /**
  * Reference log-probs per record, computed once and cached on disk by reference weights + token ids. SFT has no
@@ -139,19 +126,6 @@ export async function train(inp: RunInputs): Promise<TrainResult> {
   try {
     const { ref, stats: refStats } = await referenceLogps(inp, step, loss, logger);
 
-    // Start or resume.
-    const total = totalSteps(c, records.length);
-    const schedule = scheduleOf(c, total);
-    let rng = Rng.fromSeed(c.seed);
-    let st: TrainerState = {
-      step: 0,
-      epoch: 0,
-      cursor: 0,
-      order: rng.permutation(records.length),
-      rng: rng.state,
-      total_steps: total,
-      tokens: 0,
-    };
     const metricsPath = join(c.out, "metrics.jsonl");
     const found = await latestCheckpoint(c.out);
     if (found && !c.resume)
@@ -159,21 +133,33 @@ export async function train(inp: RunInputs): Promise<TrainResult> {
         path: found,
         hint: "pass --resume to continue that run, or choose another --out",
       });
+    let resumed: TrainerState | null = null;
     if (c.resume && found) {
       const ck = await loadCheckpoint(found, table);
       step.restore(ck.weights, ck.m, ck.v, ck.manifest.adam_t);
-      st = ck.state;
-      rng = new Rng(st.rng);
-      await trimMetrics(metricsPath, st.step);
-      logger.info(`resumed from ${found} at step ${st.step}`);
+      resumed = ck.state;
+      await trimMetrics(metricsPath, resumed.step);
+      logger.info(`resumed from ${found} at step ${resumed.step}`);
     } else {
       if (c.resume) logger.info(`no checkpoint in ${c.out}; starting at step 0`);
       await mkdir(c.out, { recursive: true });
       await writeFile(metricsPath, "");
     }
 
-    const per = c.batch * c.accum;
-    const stopAt = Math.min(c.stop_at > 0 ? c.stop_at : st.total_steps, st.total_steps);
+    // The records and learning rate of every step (plan.ts: the seeded per-epoch order, as the PyTorch back end uses).
+    const plan = planSteps(c, records, 1, resumed);
+    const stopAt = plan.stopAt;
+    // Before the first step (replaced by each planned step's state): epoch 0's order, drawn from the seed.
+    const rng = Rng.fromSeed(c.seed);
+    let st: TrainerState = resumed ?? {
+      step: 0,
+      epoch: 0,
+      cursor: 0,
+      order: rng.permutation(records.length),
+      rng: rng.state,
+      total_steps: plan.total,
+      tokens: 0,
+    };
     let last: StepMetrics | null = null;
     let lastDir = found ?? "";
     const started = performance.now();
@@ -186,15 +172,11 @@ export async function train(inp: RunInputs): Promise<TrainResult> {
       lastDir = await saveCheckpoint(c.out, weights, step.state(), st, { ...c, loss_resolved: loss }, l);
       logger.info(`checkpoint ${lastDir}`);
     };
-    while (st.step < stopAt) {
+    for (const p of plan.steps) {
       const t0 = performance.now();
-      const lr = learningRate(schedule, st.step);
-      const chunk = nextChunk(st, records.length, per, rng);
-      // The step's records in index order: the step is a mean over the set, so within it the order only moves float
-      // sums in the last bits; a fixed order makes a step reproducible from its set alone (bench train runs the same).
-      chunk.sort((a, b) => a - b);
-      const recs = chunk.map((i) => records[i]!);
-      const refs = chunk.map((i) => ref[i]!);
+      const { lr } = p;
+      const recs = p.records.map((i) => records[i]!);
+      const refs = p.records.map((i) => ref[i]!);
       const out = await step.run(recs, refs, lr);
       if (!out.applied)
         throw new IopoError(
@@ -210,8 +192,7 @@ export async function train(inp: RunInputs): Promise<TrainResult> {
             .metrics,
       );
       const tokens = out.tokens.prompt + out.tokens.response;
-      st.step += 1;
-      st.tokens += tokens;
+      st = { ...p.state, step: p.step, order: [...plan.orders[p.state.epoch]!], total_steps: plan.total };
       const sec = (performance.now() - t0) / 1000;
       last = {
         step: st.step,

@@ -22,11 +22,11 @@ import type { TokenizedRecord } from "../collate.ts";
 import { defaultRefCache, lossOf, type TrainConfig } from "../config.ts";
 import { computeLoss, needsReference, type ResolvedLoss, resolveLoss } from "../losses.ts";
 import { meanMetrics, trimMetrics } from "../metrics.ts";
+import { type Plan, planSteps } from "../plan.ts";
 import { RefCache, type RefStats } from "../refcache.ts";
 import type { StepMetrics, TrainLogger, TrainResult } from "../trainer.ts";
 import { launchLines, launchRanks, type RankEvent } from "./launch.ts";
 import { adapterTable, loraOf } from "./lora.ts";
-import { type Plan, planSteps } from "./plan.ts";
 
 // ---- types ----
 

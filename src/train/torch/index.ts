@@ -4,5 +4,4 @@ export { type TorchRunInputs, trainTorch } from "./engine.ts";
 export { weightsHashOfDir } from "./hash.ts";
 export { launchLines, launchRanks, type RankEvent } from "./launch.ts";
 export { adapterTable, LORA_TARGETS, type LoraSettings, loraOf } from "./lora.ts";
-export { type Plan, type PlannedStep, planSteps, recordsPerStep } from "./plan.ts";
 export { checkTorch, INSTALL_HINT, PYTHON_DIR, pythonEnv, pythonPath, type TorchInfo, torchVersion } from "./python.ts";

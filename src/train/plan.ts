@@ -1,13 +1,13 @@
 // The step plan of a run, computed before any rank starts: which records each optimizer step trains on (a seeded
 // permutation per epoch, each step's chunk sorted by index), its learning rate, and the trainer state after it.
-// The same order and schedule code as the embedded trainer (trainer.ts nextChunk, Rng, totalSteps, scheduleOf,
-// learningRate), so both engines see the same batches. Pure: no files, no processes.
+// The one place the record order is decided: the embedded trainer (trainer.ts) walks this plan and the PyTorch back
+// end (torch/engine.ts) writes it for its ranks, so both engines see the same batches. Pure: no files, no processes.
 
-import { Rng } from "../../model/index.ts";
-import type { TrainerState } from "../checkpoint.ts";
-import type { TokenizedRecord } from "../collate.ts";
-import { scheduleOf, type TrainConfig, totalSteps } from "../config.ts";
-import { learningRate } from "../schedule.ts";
+import { Rng } from "../model/index.ts";
+import type { TrainerState } from "./checkpoint.ts";
+import type { TokenizedRecord } from "./collate.ts";
+import { scheduleOf, type TrainConfig, totalSteps } from "./config.ts";
+import { learningRate } from "./schedule.ts";
 
 // ---- types ----
 
@@ -45,8 +45,9 @@ export interface Plan {
 export const recordsPerStep = (c: TrainConfig, world: number): number => c.batch * c.accum * world;
 
 /**
- * Plan the steps from `resumed` (a checkpoint's trainer state) or from the start, exactly as trainer.ts walks them:
- * an epoch that runs out reshuffles before the next step takes its chunk.
+ * Plan the steps from `resumed` (a checkpoint's trainer state) or from the start: an epoch that runs out reshuffles
+ * before the next step takes its chunk; each chunk is sorted (the step is a mean over its set, so a fixed order makes
+ * it reproducible from the set alone).
  */
 export function planSteps(
   c: TrainConfig,
