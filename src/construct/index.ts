@@ -6,11 +6,19 @@ export { GROUP_STAGES, type GroupResult, groupOne } from "./groups.ts";
 export { buildOfflineDataset, type Dataset, type DatasetOptions, splitSeeds } from "./library.ts";
 export { LlmRoles, type LlmRolesOptions, type Requester } from "./llm-roles.ts";
 export { LlmTaxonomyRoles } from "./llm-taxonomy.ts";
-export { describeSpec, generateSpec, sampleSpecs, toConstraint } from "./offline/generators.ts";
+export {
+  describeSpec,
+  generateSpec,
+  inventWord,
+  KEYWORD_POOLS,
+  type KeywordPool,
+  sampleSpecs,
+  toConstraint,
+} from "./offline/generators.ts";
 export { type OfflineOptions, OfflineRoles, offlineSeeds } from "./offline/provider.ts";
 export { type Reply, respond as offlineRespond } from "./offline/responder.ts";
 export { Rng } from "./offline/rng.ts";
-export { SEEDS, type Seed } from "./offline/seeds.ts";
+export { SEEDS, type Seed, VALIDATION_SEEDS } from "./offline/seeds.ts";
 export { OfflineTaxonomyRoles } from "./offline/taxonomy.ts";
 export {
   constructGroups,

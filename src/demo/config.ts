@@ -4,6 +4,7 @@
 // Hyper-parameters follow a rule fixed before any held-out evaluation (docs/demo.md, "How the settings were fixed").
 
 import { z } from "zod";
+import { KEYWORD_POOLS } from "../construct/index.ts";
 
 // ---- exports ----
 
@@ -85,6 +86,14 @@ export const DemoConfigSchema = z.strictObject({
   eval_n: z.number().int().positive(),
   /** Records whose longest prompt + response exceeds this many characters are left out of training. */
   max_chars: z.number().int().positive(),
+  /**
+   * The training data's offline world (the held-out set is always built by the default world): where keyword
+   * constraints take their words, and whether the responder quotes required keywords (src/construct/offline).
+   * Absent in configurations saved before it existed, which were built with the defaults.
+   */
+  world: z
+    .strictObject({ keywords: z.enum(KEYWORD_POOLS), quote_keywords: z.boolean() })
+    .default({ keywords: "topic", quote_keywords: false }),
   model: z.strictObject({
     arch: z.enum(["llama", "qwen2"]),
     vocab_size: z.number().int().min(259),
@@ -154,6 +163,7 @@ export function demoConfig(profile: Profile, seed: number, o: ProfileOptions = {
       n: 60,
       eval_n: 8,
       max_chars: 700,
+      world: { keywords: "topic", quote_keywords: false },
       model: { arch: "llama", vocab_size: 512, hidden: 32, layers: 1, heads: 2, kv_heads: 2, intermediate: 64 },
       sft: { steps: 6, lr: 3e-3, batch: 4, warmup: 0.1 },
       pref: { steps: 2, lr: 1e-3, batch: 2, warmup: 0.1, beta: 0.1 },
@@ -172,6 +182,7 @@ export function demoConfig(profile: Profile, seed: number, o: ProfileOptions = {
     // Short records only (≈ 1,450 SFT examples kept of ≈ 4,650): responses a 0.8M-parameter model learns to write
     // whole within the budget, and shorter sequences to train on and generate (docs/demo.md, "Power").
     max_chars: 500,
+    world: { keywords: "topic", quote_keywords: false },
     model: { arch: "llama", vocab_size: 1536, hidden: 128, layers: 2, heads: 4, kv_heads: 4, intermediate: 384 },
     sft: { steps: 1200, lr: 3e-3, batch: 8, warmup: 0.05 },
     // 150 × 4 records ≈ half an epoch of the ≈ 1,100 groups or pairs; LR and β as in the earlier demo and the papers.

@@ -68,7 +68,9 @@ export type DataSummary = z.infer<typeof DataSummarySchema>;
 
 // ---- helpers ----
 
-const chars = (x: Instruction, y: string) => renderTracePrompt(x).length + y.length;
+/** Characters of a training record: its rendered prompt plus its response (compared with `max_chars`). */
+export const recordChars = (x: Instruction, y: string) => renderTracePrompt(x).length + y.length;
+const chars = recordChars;
 const groupChars = (g: IopoGroup) => Math.max(...[g.x1, g.x2].flatMap((x) => [chars(x, g.y1), chars(x, g.y2)]));
 const pairChars = (p: PreferencePair) => Math.max(chars(p.instruction, p.chosen), chars(p.instruction, p.rejected));
 
@@ -87,7 +89,13 @@ function why(issues: readonly { code: string; expected?: unknown; got?: unknown 
 
 /** Phase 1: the offline world's SFT set, IOPO groups, DPO pairs and held-out eval set, written as JSONL. */
 export async function constructPhase(c: DemoConfig, L: Layout, log: DemoLogger): Promise<DataSummary> {
-  const d = await buildOfflineDataset({ seed: c.seed, n: c.n, evalN: c.eval_n });
+  const d = await buildOfflineDataset({
+    seed: c.seed,
+    n: c.n,
+    evalN: c.eval_n,
+    keywords: c.world.keywords,
+    quoteKeywords: c.world.quote_keywords,
+  });
   const sft = d.sft.filter((e) => chars(e.instruction, e.response) <= c.max_chars);
   const groups = d.groups.filter((g) => groupChars(g) <= c.max_chars);
   const pairs = d.pairs.filter((p) => pairChars(p) <= c.max_chars);

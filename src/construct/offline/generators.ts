@@ -30,8 +30,18 @@ import {
 
 // ---- types ----
 
+/**
+ * Where keyword constraints (`include_keywords`, `keyword_frequency`) take their words: `topic` — the topic's nouns
+ * (a model can guess them from the topic); `invented` — made-up pronounceable words drawn independently of the topic
+ * (the only way to predict them is to copy them from the prompt).
+ */
+export type KeywordPool = "topic" | "invented";
+export const KEYWORD_POOLS = ["topic", "invented"] as const;
+
 export interface GenContext {
   readonly topic: Topic;
+  /** Where keyword constraints take their words. @default "topic" */
+  readonly keywords?: KeywordPool;
   /** Words to prefer when forbidding (e.g. the words of a response that should stop complying). */
   readonly prefer?: readonly string[];
   /** The forms to draw from (a user taxonomy's); all when absent. */
@@ -68,6 +78,50 @@ function counted(rng: Rng, kind: keyof typeof RANGES): RuleSpec {
   return { kind, params: { relation, n: rng.int(lo, hi) } } as RuleSpec;
 }
 
+const ONSETS = [
+  "b",
+  "d",
+  "f",
+  "g",
+  "k",
+  "l",
+  "m",
+  "n",
+  "p",
+  "r",
+  "s",
+  "t",
+  "v",
+  "z",
+  "br",
+  "dr",
+  "gl",
+  "pr",
+  "st",
+  "tr",
+];
+const VOWELS = ["a", "e", "i", "o", "u"];
+const CODAS = ["n", "r", "l", "s", "m", "k"];
+
+/** A made-up pronounceable lowercase word of 2–3 syllables (e.g. "tovarin"): never a word of the world's lexicon. */
+export function inventWord(rng: Rng): string {
+  let w = "";
+  for (let k = rng.int(2, 3); k > 0; k--)
+    w += rng.pick(ONSETS) + rng.pick(VOWELS) + (rng.chance(0.3) ? rng.pick(CODAS) : "");
+  return w;
+}
+
+/** `k` distinct keywords from the context's pool. */
+function keywords(rng: Rng, ctx: GenContext, k: number): string[] {
+  if (ctx.keywords !== "invented") return rng.sample(ctx.topic.nouns, k);
+  const out: string[] = [];
+  while (out.length < k) {
+    const w = inventWord(rng);
+    if (!out.includes(w) && !RESERVED.has(w)) out.push(w);
+  }
+  return out;
+}
+
 function forbiddable(ctx: GenContext): string[] {
   const pool = ctx.prefer?.length ? ctx.prefer : [...ctx.topic.nouns, ...ADJECTIVES, ...VERBS, ...NOUNS];
   return pool.filter((w) => /^[a-z]{3,}$/.test(w) && !RESERVED.has(w));
@@ -77,11 +131,14 @@ function forbiddable(ctx: GenContext): string[] {
 const GENERATE: { [K in RuleKind]: (rng: Rng, ctx: GenContext) => Extract<RuleSpec, { kind: K }> } = {
   include_keywords: (rng, ctx) => ({
     kind: "include_keywords",
-    params: { words: rng.chance(0.12) ? [rng.pick(EXACT_KEYWORDS)] : rng.sample(ctx.topic.nouns, rng.int(1, 3)) },
+    params: { words: rng.chance(0.12) ? [rng.pick(EXACT_KEYWORDS)] : keywords(rng, ctx, rng.int(1, 3)) },
   }),
   keyword_frequency: (rng, ctx) => ({
     kind: "keyword_frequency",
-    params: { word: rng.pick(ctx.topic.nouns), min: rng.int(2, 4) },
+    params: {
+      word: ctx.keywords === "invented" ? keywords(rng, ctx, 1)[0]! : rng.pick(ctx.topic.nouns),
+      min: rng.int(2, 4),
+    },
   }),
   exclude_words: (rng, ctx) => ({
     kind: "exclude_words",

@@ -26,10 +26,10 @@ import {
   type SeedRecord,
   type StageResult,
 } from "../roles.ts";
-import { describeSpec, generateSpec, sampleSpecs, toConstraint } from "./generators.ts";
+import { describeSpec, generateSpec, type KeywordPool, sampleSpecs, toConstraint } from "./generators.ts";
 import { plan, respond } from "./responder.ts";
 import { Rng } from "./rng.ts";
-import { SEEDS, type Seed, seedFromText } from "./seeds.ts";
+import { SEEDS, type Seed, seedFromText, VALIDATION_SEEDS } from "./seeds.ts";
 import { RESERVED, type Topic } from "./vocab.ts";
 
 // ---- types ----
@@ -43,11 +43,15 @@ export interface OfflineOptions {
   readonly slipRate?: number;
   /** A user taxonomy: only forms of its dimensions are drawn. @default the built-in one (all forms) */
   readonly taxonomy?: Taxonomy;
+  /** Where keyword constraints take their words (generators.ts). @default "topic" */
+  readonly keywords?: KeywordPool;
+  /** The responder writes required keywords in double quotes, as the constraints quote them. @default false */
+  readonly quoteKeywords?: boolean;
 }
 
 // ---- helpers ----
 
-const SEED_BY_TEXT = new Map(SEEDS.map((s) => [s.text, s]));
+const SEED_BY_TEXT = new Map([...SEEDS, ...VALIDATION_SEEDS].map((s) => [s.text, s]));
 /** Every constraint text the generators wrote, so the structurer can attach its check. */
 const SPEC_BY_TEXT = new Map<string, RuleSpec>();
 
@@ -121,6 +125,8 @@ export class OfflineRoles implements Roles {
   private readonly faultRate: number;
   private readonly slipRate: number;
   private readonly kinds: readonly RuleKind[] | undefined;
+  private readonly keywords: KeywordPool;
+  private readonly style: { quoteKeywords?: boolean };
   /** Answers already written while rewriting, by instruction content; taken (and removed) by respond. */
   private readonly answers = new Map<string, string>();
 
@@ -129,6 +135,8 @@ export class OfflineRoles implements Roles {
     this.faultRate = options.faultRate ?? 0.04;
     this.slipRate = options.slipRate ?? 0.04;
     this.kinds = kindsFor(options.taxonomy);
+    this.keywords = options.keywords ?? "topic";
+    this.style = options.quoteKeywords ? { quoteKeywords: true } : {};
   }
 
   private topic(x: Instruction): Topic {
@@ -138,7 +146,7 @@ export class OfflineRoles implements Roles {
   async expand(seed: SeedRecord, target: number, key: string): Promise<StageResult<string>> {
     const rng = Rng.for(this.seed, `expand:${key}`);
     const topic = topicOf(seed);
-    const gen = { topic, kinds: this.kinds };
+    const gen = { topic, kinds: this.kinds, keywords: this.keywords };
     let specs = feasible(sampleSpecs(rng, gen, target), topic, rng);
     if (specs.length === 0) return drop("expand_failed", "no constraint could be drawn");
     let input = seed.input;
@@ -180,7 +188,7 @@ export class OfflineRoles implements Roles {
     }
     const specs = specsOf(x);
     if (!specs) return drop("respond_failed", "the offline responder needs a rule check on every constraint");
-    const r = respond(specs, this.topic(x), rng);
+    const r = respond(specs, this.topic(x), rng, this.style);
     if (!r.ok) return drop(r.code === "conflict" ? "conflict" : "unsatisfiable", r.reason);
     return ok(rng.chance(this.slipRate) ? slip(r.text) : r.text);
   }
@@ -209,7 +217,7 @@ export class OfflineRoles implements Roles {
       const at = rng.int(0, specs.length - 1);
       const fresh = generateSpec(
         rng,
-        { topic, prefer, kinds: this.kinds },
+        { topic, prefer, kinds: this.kinds, keywords: this.keywords },
         op === "revise" ? specs[at]!.kind : undefined,
       );
       // Cheap test first: unchanged constraints still hold for y1, so the new one must fail it.
@@ -233,7 +241,7 @@ export class OfflineRoles implements Roles {
       }
       if (findConflicts(next, { reserved: RESERVED }).length > 0) continue;
       // Conflicts were just checked. The responder's own check stays on: on a (rare) miss, another try.
-      const probe = respond(next, topic, Rng.for(this.seed, `probe:${key}`), { conflictFree: true });
+      const probe = respond(next, topic, Rng.for(this.seed, `probe:${key}`), { ...this.style, conflictFree: true });
       if (!probe.ok) continue;
       // Asked for y2 ⊭ x1: the answer to x2 meets every kept constraint, so one removed or revised constraint
       // of x1 must fail it. (ADD keeps all of x1: it can never, so it is not held to this.)
@@ -299,9 +307,9 @@ export class OfflineRoles implements Roles {
       // The responder answers a neighbour of x: one or two of its constraints revised (same form, other
       // parameters); kept when the answer now fails x.
       const at = new Set(rng.sample([...specs.keys()], rng.int(1, Math.min(2, specs.length))));
-      const next = specs.map((s, i) => (at.has(i) ? generateSpec(rng, { topic }, s.kind) : s));
+      const next = specs.map((s, i) => (at.has(i) ? generateSpec(rng, { topic, keywords: this.keywords }, s.kind) : s));
       // Checked against x right here; whether it fits `next` does not matter.
-      const r = respond(next, topic, rng, { verify: false });
+      const r = respond(next, topic, rng, { ...this.style, verify: false });
       if (r.ok && r.text !== y && checkResponse(x, r.text).all_ok === false) return ok(r.text);
     }
     return drop("no_worse_response", "no neighbour response violated x within 8 tries");

@@ -141,12 +141,19 @@ function orderTitles(lists: readonly string[][]): string[] | undefined {
 }
 
 /** Sentences carrying required content: keywords, repeated words, citations, Chinese. */
-function contentSentences(specs: readonly RuleSpec[], forbidden: ReadonlySet<string>, rng: Rng): string[] {
+function contentSentences(
+  specs: readonly RuleSpec[],
+  forbidden: ReadonlySet<string>,
+  rng: Rng,
+  quote: boolean,
+): string[] {
   const out: string[] = [];
+  // Quoted, a keyword is written as the prompt writes it (`"word"`), so a tokenizer splits it the same way in both.
+  const kw = quote ? (w: string) => `"${w}"` : (w: string) => w;
   const keywords = unique(of(specs, "include_keywords").flatMap((s) => s.params.words));
-  if (keywords.length) out.push(`This answer covers ${keywords.join(" and ")}.`);
+  if (keywords.length) out.push(`This answer covers ${keywords.map(kw).join(" and ")}.`);
   for (const s of of(specs, "keyword_frequency"))
-    out.push(`The word ${s.params.word} appears here${` and ${s.params.word}`.repeat(s.params.min - 1)}.`);
+    out.push(`The word ${kw(s.params.word)} appears here${` and ${kw(s.params.word)}`.repeat(s.params.min - 1)}.`);
   const sources = unique(of(specs, "cite_source").map((s) => s.params.source));
   const need = Math.max(0, ...of(specs, "citation_count").map((s) => s.params.min));
   const spare = SOURCES.filter((x) => !x.split(" ").some((w) => forbidden.has(w.toLowerCase())));
@@ -188,6 +195,7 @@ function prose(
   forbidden: ReadonlySet<string>,
   rng: Rng,
   loose: boolean,
+  quote: boolean,
 ): Layout | string {
   const structural: Block[] = [];
   const titles = orderTitles(of(specs, "headings").map((s) => s.params.titles));
@@ -246,7 +254,7 @@ function prose(
   const first = blocks[0]!;
   first.body = [
     `${cap(words.next())} ${words.next()} ${words.next()}${STRETCH}.`,
-    ...contentSentences(specs, forbidden, rng),
+    ...contentSentences(specs, forbidden, rng, quote),
   ];
   if (of(specs, "zh_line").length) first.tail.push(`中文：${rng.pick(ZH_SENTENCES)}`);
   const plains = blocks.flatMap((b, i) => (b.plain ? [i] : []));
@@ -283,6 +291,8 @@ export interface RespondOptions {
    * Callers that check the text themselves right after (the rewriter's probe, the worse-response search) skip it.
    */
   readonly verify?: boolean;
+  /** Write required keywords in double quotes, as the constraint quotes them (escaped inside a JSON answer). */
+  readonly quoteKeywords?: boolean;
 }
 
 /** Write a response satisfying every spec, or say why not. `loose` adds natural variety when nothing bounds it. */
@@ -312,6 +322,7 @@ function compose(
   }
   const forbidden = new Set(of(specs, "exclude_words").flatMap((s) => s.params.words.map((w) => w.toLowerCase())));
   const words = new Words(rng, topic, forbidden);
+  const quote = options.quoteKeywords === true;
   const wordsR = range(specs, "word_count");
   const sentR = range(specs, "sentence_count");
   const loose = wordsR.hi === Number.POSITIVE_INFINITY && sentR.hi === Number.POSITIVE_INFINITY;
@@ -323,7 +334,7 @@ function compose(
       head: [],
       body: [
         `${cap(words.next())} ${words.next()} ${words.next()}${STRETCH}.`,
-        ...contentSentences(specs, forbidden, rng),
+        ...contentSentences(specs, forbidden, rng, quote),
       ],
       tail: [],
       plain: true,
@@ -331,7 +342,7 @@ function compose(
     const rest = keys.slice(1).map((): Block => ({ head: [], body: [words.sentence(4)], tail: [], plain: false }));
     layout = { blocks: [lead, ...rest], plains: [0], json: { keys } };
   } else {
-    const l = prose(specs, words, forbidden, rng, loose);
+    const l = prose(specs, words, forbidden, rng, loose, quote);
     if (typeof l === "string") return { ok: false, code: "unsatisfiable", reason: l };
     layout = l;
   }

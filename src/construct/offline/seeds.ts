@@ -2,7 +2,7 @@
 // Each seed keeps its topic so the responder can write on theme; tasks with an input carry a short text.
 
 import { Rng } from "./rng.ts";
-import { NOUNS, TASKS, TOPICS, type Topic } from "./vocab.ts";
+import { NOUNS, TASKS, TOPICS, type Topic, VALIDATION_TOPICS } from "./vocab.ts";
 
 // ---- types ----
 
@@ -15,7 +15,7 @@ export interface Seed {
 
 // ---- helpers ----
 
-function inputFor(topic: Topic, index: number): string {
+function inputFor(topic: Topic, index: number | string): string {
   const rng = Rng.for(0, `input:${index}`);
   const [a, b, c] = rng.sample(topic.nouns, 3);
   const n = rng.pick(NOUNS);
@@ -33,6 +33,19 @@ export const SEEDS: readonly Seed[] = TOPICS.flatMap((topic, ti) =>
       text: task.text.replace("{t}", topic.name),
       topic,
       input: task.input ? inputFor(topic, index) : null,
+    };
+  }),
+);
+
+/** Seeds of the validation topics (TASKS × VALIDATION_TOPICS = 40, ids `vseed-0000…`): in no split of SEEDS. */
+export const VALIDATION_SEEDS: readonly Seed[] = VALIDATION_TOPICS.flatMap((topic, ti) =>
+  TASKS.map((task, ki) => {
+    const index = ti * TASKS.length + ki;
+    return {
+      id: `vseed-${String(index).padStart(4, "0")}`,
+      text: task.text.replace("{t}", topic.name),
+      topic,
+      input: task.input ? inputFor(topic, `v${index}`) : null,
     };
   }),
 );

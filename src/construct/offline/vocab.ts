@@ -51,6 +51,18 @@ export const TOPICS: readonly Topic[] = [
   { name: "3D printing", nouns: ["printer", "filament", "layers", "prototype", "design", "nozzle"] },
 ];
 
+/**
+ * Topics for a validation split (scripts/demo-pilots.ts): used neither by the training seeds nor by the held-out
+ * seeds (the last 4 of TOPICS), with nouns that occur in no other topic, so settings can be chosen on instructions
+ * as unseen as the held-out ones without touching those.
+ */
+export const VALIDATION_TOPICS: readonly Topic[] = [
+  { name: "mountain hiking", nouns: ["trail", "summit", "backpack", "blisters", "compass", "altitude"] },
+  { name: "jazz music", nouns: ["saxophone", "rhythm", "improvisation", "trumpet", "chords", "melody"] },
+  { name: "first aid", nouns: ["bandage", "wound", "pulse", "splint", "burns", "ambulance"] },
+  { name: "knitting", nouns: ["yarn", "needles", "stitches", "wool", "pattern", "scarf"] },
+];
+
 // ---- tasks ----
 
 /** Task templates: `{t}` is the topic name. `input` marks tasks that come with an input text. */
