@@ -4,8 +4,9 @@
 // tokens (default 413 + 317 ≈ 730 per sequence, prompt ≈ 1.3 × response). LoRA (rank 8, all linear layers) and full
 // fine-tuning each run in a child process while this one watches the machine's available memory and kills the child
 // below --min-free-gb (a shared machine must not swap or reach the OOM killer). Prints s/step, tokens/s and peak RSS
-// per step. Usage: node --import tsx scripts/bench-train-scale.ts [--steps 2] [--prompt 413] [--response 317]
-//   [--phases lora,full] [--min-free-gb 2]
+// per step; each phase with and without gradient checkpointing (`+ck`). Usage: node --import tsx
+// scripts/bench-train-scale.ts [--steps 2] [--prompt 413] [--response 317] [--phases lora,lora+ck,full+ck,full]
+// [--min-free-gb 2]
 
 import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
@@ -74,7 +75,8 @@ async function child(phase: string, f: Record<string, string>): Promise<void> {
   const response = Number(f.response ?? 317);
   const o = BenchTrainOptionsSchema.parse({
     scale: "0.5b",
-    lora: phase === "lora" ? 8 : 0,
+    lora: phase.startsWith("lora") ? 8 : 0,
+    gradCheckpointing: phase.endsWith("+ck"),
     prompt,
     response,
     groups: 1,
@@ -90,7 +92,7 @@ async function child(phase: string, f: Record<string, string>): Promise<void> {
 /** Parent: run each phase in a child, kill it if available memory falls below the floor. */
 async function main(f: Record<string, string>): Promise<void> {
   const floor = Number(f["min-free-gb"] ?? 2) * 2 ** 30;
-  const phases = (f.phases ?? "lora,full").split(",");
+  const phases = (f.phases ?? "lora,lora+ck,full+ck,full").split(",");
   const self = fileURLToPath(import.meta.url);
   const available = async () =>
     Number(/MemAvailable:\s+(\d+)/.exec(await readFile("/proc/meminfo", "utf8"))?.[1] ?? 0) * 1024;
@@ -134,7 +136,7 @@ async function main(f: Record<string, string>): Promise<void> {
     };
     const s = r.step_ms.map((x) => (x / 1000).toFixed(1)).join(", ");
     console.log(
-      `${phase === "lora" ? "LoRA r8 IOPO" : "full IOPO"} (${r.trained_parameters.toLocaleString("en")} of ${r.parameters.toLocaleString("en")} parameters trained): ${s} s/step timed (median split: ORT forward + backward ${(r.graph_ms_median / 1000).toFixed(1)} s, norm/clip ${(r.accumulate_ms_median / 1000).toFixed(1)} s, AdamW ${(r.adamw_ms_median / 1000).toFixed(1)} s), ${r.tokens_per_s} tokens/s; peak RSS per step (warm-up first) ${r.peak_rss_mb.map((x) => (x / 1024).toFixed(2)).join(", ")} GB; ${low}`,
+      `${phase.startsWith("lora") ? "LoRA r8 IOPO" : "full IOPO"}${phase.endsWith("+ck") ? " + gradient checkpointing" : ""} (${r.trained_parameters.toLocaleString("en")} of ${r.parameters.toLocaleString("en")} parameters trained): ${s} s/step timed (median split: ORT forward + backward ${(r.graph_ms_median / 1000).toFixed(1)} s, norm/clip ${(r.accumulate_ms_median / 1000).toFixed(1)} s, AdamW ${(r.adamw_ms_median / 1000).toFixed(1)} s), ${r.tokens_per_s} tokens/s; peak RSS per step (warm-up first) ${r.peak_rss_mb.map((x) => (x / 1024).toFixed(2)).join(", ")} GB; ${low}`,
     );
   }
 }

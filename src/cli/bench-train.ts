@@ -55,6 +55,8 @@ export const BenchTrainOptionsSchema = z.strictObject({
   scale: z.enum(["ref", "0.5b"]).default("ref"),
   /** LoRA rank (0: full fine-tuning), α = 2r, all linear layers, as `iopo train --lora-rank`. */
   lora: Int(0).default(0),
+  /** Recompute each layer in the backward pass, as `iopo train --grad-checkpointing`. */
+  gradCheckpointing: z.boolean().default(false),
 });
 export type BenchTrainOptions = z.infer<typeof BenchTrainOptionsSchema>;
 
@@ -240,6 +242,7 @@ export function benchSetup(o: BenchTrainOptions, records?: TokenizedRecord[]) {
     schedule: "constant",
     threads,
     shared_prefix: o.sharedPrefix,
+    grad_checkpointing: o.gradCheckpointing,
     ...(o.lora > 0 ? { lora_rank: o.lora } : {}),
   });
   const params = initParams(cfg, 0);
@@ -367,6 +370,7 @@ export function registerBenchTrain(program: Command): void {
     .option("--groups <n>", "records per step (IOPO groups of 4 sequences; pairs of 2 for pair methods)", "2")
     .option("--method <name>", `the training method (${LOSS_NAMES.join(", ")})`, "iopo")
     .option("--no-shared-prefix", "score every sequence separately (as `iopo train --no-shared-prefix`)")
+    .option("--grad-checkpointing", "recompute each layer in the backward pass (as `iopo train --grad-checkpointing`)")
     .option("--steps <n>", "timed steps", "20")
     .option("--warmup <n>", "untimed steps first", "2")
     .option("--threads <n>", "ONNX Runtime intra-op threads (0: all cores)", "0")

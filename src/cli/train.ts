@@ -84,12 +84,13 @@ export function registerTrain(program: Command): void {
     const t = inner(schema as z.ZodType);
     const desc = (schema as z.ZodType).description ?? "";
     const def = schema instanceof z.ZodDefault ? ` (default ${JSON.stringify(schema.parse(undefined))})` : "";
-    // A boolean that defaults to true is switched off with --no-<flag> (commander's negation).
-    if (t instanceof z.ZodBoolean)
-      schema instanceof z.ZodDefault && schema.parse(undefined) === true
-        ? cmd.option(`--no-${flag(key)}`, `turn off: ${desc}`)
-        : cmd.option(`--${flag(key)}`, desc);
-    else cmd.option(`--${flag(key)} <${t instanceof z.ZodNumber ? "n" : "value"}>`, `${desc}${def}`);
+    // A boolean that defaults to true is switched off with --no-<flag> (commander's negation); one without a
+    // default (the command decides when unset, e.g. --grad-checkpointing) takes both.
+    if (t instanceof z.ZodBoolean) {
+      const on = schema instanceof z.ZodDefault && schema.parse(undefined) === true;
+      if (!on) cmd.option(`--${flag(key)}`, desc);
+      if (on || schema instanceof z.ZodOptional) cmd.option(`--no-${flag(key)}`, `turn off: ${desc}`);
+    } else cmd.option(`--${flag(key)} <${t instanceof z.ZodNumber ? "n" : "value"}>`, `${desc}${def}`);
   }
   cmd.addHelpText(
     "after",

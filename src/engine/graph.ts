@@ -26,6 +26,14 @@ export interface Node {
   readonly site: string;
 }
 
+/** A recomputed segment (checkpoint.ts): nodes start..end, entered from `inputs`, read after it only through `outputs`. */
+export interface Segment {
+  readonly start: number;
+  readonly end: number;
+  readonly inputs: readonly number[];
+  readonly outputs: readonly number[];
+}
+
 export interface GraphJSON {
   readonly format: "iopo-graph";
   readonly version: 1;
@@ -39,6 +47,8 @@ export interface GraphJSON {
 export class Graph {
   readonly nodes: Node[] = [];
   readonly scopes: string[] = [];
+  /** Checkpointed segments, in creation order (not part of the JSON form: a loaded graph keeps every value). */
+  readonly segments: Segment[] = [];
 
   /** Append a node; `inputs` must be nodes of this graph. */
   add(op: string, inputs: readonly Node[], attrs: Attrs, shape: Shape, dtype: DType, site?: string): Node {

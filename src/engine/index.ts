@@ -3,6 +3,7 @@
 export { AdamW, type AdamWOptions, type AdamWParam } from "./adamw.ts";
 export { ParallelAdamW } from "./adamw-parallel.ts";
 export { grad, gradients, vjp } from "./autodiff.ts";
+export { after, checkpoint } from "./checkpoint.ts";
 export {
   add,
   cast,
@@ -30,6 +31,7 @@ export {
   Graph,
   type GraphJSON,
   type Node,
+  type Segment,
   scope,
   trace,
 } from "./graph.ts";

@@ -1,6 +1,7 @@
 // The op registry: every primitive's ONNX lowering and VJP rule, keyed by op name. OpName is derived from it,
 // so an op without a rule or a lowering fails to compile. Compositions (softmax, RMSNorm, …) live in nn.ts.
 
+import { CHECKPOINT } from "./checkpoint.ts";
 import { ELEMENTWISE } from "./elementwise.ts";
 import { GATHER } from "./gather.ts";
 import { MATMUL } from "./matmul.ts";
@@ -9,10 +10,15 @@ import { REDUCE } from "./reduce.ts";
 import { SHAPE } from "./shape.ts";
 import { SOFTMAX } from "./softmax.ts";
 
-export const OPS = { ...ELEMENTWISE, ...REDUCE, ...SHAPE, ...MATMUL, ...GATHER, ...SOFTMAX } satisfies Record<
-  string,
-  OpDef
->;
+export const OPS = {
+  ...ELEMENTWISE,
+  ...REDUCE,
+  ...SHAPE,
+  ...MATMUL,
+  ...GATHER,
+  ...SOFTMAX,
+  ...CHECKPOINT,
+} satisfies Record<string, OpDef>;
 
 export type OpName = keyof typeof OPS;
 

@@ -42,6 +42,7 @@ export {
   batchFeeds,
   batchInputs,
   causalBias,
+  type DecoderOptions,
   decoder,
   forward,
   hidden,

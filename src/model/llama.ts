@@ -42,6 +42,15 @@ interface LayerCache {
   readonly place: Node; // [B, 1, S, T]
 }
 
+/** How the decoder is traced for training. */
+export interface DecoderOptions {
+  /**
+   * Recompute each layer's activations in the backward pass instead of keeping them (gradient checkpointing):
+   * only the layer inputs live between the passes, for about one more forward pass of compute.
+   */
+  readonly checkpoint?: boolean;
+}
+
 /** Parameter input nodes by HF key, in parameter-table order. */
 export type ParamNodes = ReadonlyMap<string, Node>;
 
@@ -157,31 +166,36 @@ export function decoder(
   ids: Node,
   a: AttentionInputs,
   cache?: KvCacheInputs,
+  o: DecoderOptions = {},
 ): { h: Node; present: Record<string, Node> } {
   const m = modelDims(cfg);
   const present: Record<string, Node> = {};
   let x = E.scope("embed_tokens", () => E.gather(param(p, "model.embed_tokens.weight"), ids)); // [B, T, C]
   for (let i = 0; i < m.L; i++) {
     const pre = `model.layers.${i}`;
-    E.scope(`layers.${i}`, () => {
+    const layer = (x: Node): Node => {
       const h = E.rmsNorm(x, param(p, `${pre}.input_layernorm.weight`), m.eps); // [B, T, C]
       const past = cache && { ...cache.past(i), place: cache.place };
       const att = E.scope("attn", () => attention(m, p, `${pre}.self_attn`, h, a, past));
       if (cache) [present[`present_k.${i}`], present[`present_v.${i}`]] = [att.k, att.v];
-      x = E.add(x, att.y); // [B, T, C]
-      const h2 = E.rmsNorm(x, param(p, `${pre}.post_attention_layernorm.weight`), m.eps); // [B, T, C]
-      x = E.add(
-        x,
+      const x2 = E.add(x, att.y); // [B, T, C]
+      const h2 = E.rmsNorm(x2, param(p, `${pre}.post_attention_layernorm.weight`), m.eps); // [B, T, C]
+      return E.add(
+        x2,
         E.scope("mlp", () => mlp(m, p, `${pre}.mlp`, h2)),
       ); // [B, T, C]
-    });
+    };
+    const input = x;
+    x = E.scope(`layers.${i}`, () =>
+      o.checkpoint && !cache ? E.checkpoint((y) => [layer(y)], [input])[0]! : layer(input),
+    );
   }
   return { h: E.rmsNorm(x, param(p, "model.norm.weight"), m.eps), present }; // [B, T, C]
 }
 
 /** Final hidden states [B, T, C] (after the last RMSNorm) of a batch of token ids. */
-export function hidden(cfg: ModelConfig, p: ParamNodes, b: BatchInputs): Node {
-  return decoder(cfg, p, b.ids, b).h; // [B, T, C]
+export function hidden(cfg: ModelConfig, p: ParamNodes, b: BatchInputs, o: DecoderOptions = {}): Node {
+  return decoder(cfg, p, b.ids, b, undefined, o).h; // [B, T, C]
 }
 
 /** The LM head on hidden states: [..., C] → [..., V] (tied: the embedding matrix). */
@@ -197,9 +211,9 @@ export function forward(cfg: ModelConfig, p: ParamNodes, b: BatchInputs): Node {
  * Log-probs summed over the response targets: [B]. Only the scored positions go through the LM head (the
  * prompt's logits are never needed), which saves a large share of the head's FLOPs and the V-wide softmax.
  */
-export function sequenceLogps(cfg: ModelConfig, p: ParamNodes, b: BatchInputs): Node {
+export function sequenceLogps(cfg: ModelConfig, p: ParamNodes, b: BatchInputs, o: DecoderOptions = {}): Node {
   const m = modelDims(cfg);
-  const h = hidden(cfg, p, b); // [B, T, C]
+  const h = hidden(cfg, p, b, o); // [B, T, C]
   const [B, R] = b.positions.shape;
   const idx = E.expand(E.reshape(b.positions, [B, R, 1]), [B, R, m.C]); // [B, R, C]
   const logits = lmHead(m, p, E.gatherElements(h, idx, 1)); // [B, R, V]

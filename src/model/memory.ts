@@ -28,6 +28,8 @@ export interface MemoryRun {
   readonly weightCopies?: number;
   /** LoRA rank and target modules (mode "lora"). @default rank 8, q_proj and v_proj */
   readonly lora?: { readonly rank: number; readonly targets: readonly string[] };
+  /** Gradient checkpointing: each layer's activations are recomputed in the backward pass. @default false */
+  readonly checkpoint?: boolean;
 }
 
 /** Bytes by part, and their total. */
@@ -59,21 +61,28 @@ export interface MemoryOption {
 // ---- helpers ----
 
 /**
- * Fitted to the peak RSS of 13 forward + backward runs of the engine (hidden 256–896, 1–8 layers, 4–16 heads,
- * MLP 704–4864, vocab 2k–33k, 2–8 sequences of 128–512 tokens; within ±8% of each): float32 values kept per token
+ * Fitted (non-negative least squares) to the growth of peak RSS over 16 training steps' forward + backward runs as
+ * `iopo train` runs them (test/model/memory-probe.ts: ONNX Runtime's memory pattern off, gradients written into the
+ * step's buffers; hidden 256–896, 2–8 layers, 4–16 heads, MLP 704–4864, vocab 2k–33k, 2–8 sequences of 128–512
+ * tokens, each with and without gradient checkpointing; every run within −17%/+12%): float32 values kept per token
  * and layer per unit of hidden size, of MLP width, and per head and key; per scored token and vocabulary entry;
- * per parameter in a backward run.
+ * per parameter in a backward run; per token and layer per unit of hidden size with checkpointing.
  */
 export const MEMORY_FIT = {
-  perHidden: 22.8,
-  perMlp: 10.0,
-  perHeadKey: 2.74,
-  perScoredVocab: 4.6,
-  perParamBackward: 3.76,
+  perHidden: 0.5,
+  perMlp: 6.85,
+  perHeadKey: 2.3,
+  perScoredVocab: 5.2,
+  perParamBackward: 2.0,
   /** Node + ONNX Runtime + tsx before the first run, measured at 150–200 MB. */
   runtimeBytes: 200 * 2 ** 20,
   /** A forward-only run keeps about one layer of activations: this share of the backward's per-layer figure. */
   forwardShare: 2,
+  /**
+   * With gradient checkpointing: float32 values per token and layer per unit of hidden size kept between the passes
+   * (the layer's input and its copy entering the recomputation), plus the backward's figure for one layer.
+   */
+  perCheckpointHidden: 4.8,
 } as const;
 
 /** Parameters of the LoRA adapters: r·(in + out) for each targeted linear weight. */
@@ -100,12 +109,13 @@ export function estimateMemory(cfg: ModelConfig, run: MemoryRun): MemoryEstimate
   const heldBytes = run.mode === "full" ? 4 : (run.weightBytes ?? 4);
   // Per token and layer: the values the backward pass needs, in float32.
   const perTokenLayer = F.perHidden * m.C + F.perMlp * m.I + F.perHeadKey * m.H * T;
-  const layers = run.mode === "score" ? F.forwardShare : m.L;
+  const layers = run.mode === "score" ? F.forwardShare : run.checkpoint ? 1 : m.L;
+  const kept = run.mode !== "score" && run.checkpoint ? F.perCheckpointHidden * m.C * m.L : 0;
   const parts = {
     runtime: F.runtimeBytes,
     weights: P * heldBytes + P * (run.weightBytes ?? 4) * (run.weightCopies ?? 0),
     optimizer: trained * 12, // gradient buffer + AdamW m and v, F32
-    activations: 4 * B * T * layers * perTokenLayer,
+    activations: 4 * B * T * (layers * perTokenLayer + kept),
     logits: 4 * B * R * m.V * (run.mode === "score" ? 2 : F.perScoredVocab),
     gradients: run.mode === "score" ? 0 : 4 * F.perParamBackward * trained,
   };
@@ -116,9 +126,10 @@ export function estimateMemory(cfg: ModelConfig, run: MemoryRun): MemoryEstimate
 export const formatBytes = (n: number): string => `${(n / 2 ** 30).toFixed(1)} GB`;
 
 /**
- * Changes that bring the run under `budget` bytes, least restrictive (largest fitting estimate) first: LoRA
- * (rank 8) instead of full fine-tuning, one record per micro-batch (`--batch 1`, with more accumulation), and the
- * longest `--max-len` (a power of two ≥ 128) that fits — alone and combined. Empty when none of them fits.
+ * Changes that bring the run under `budget` bytes, least restrictive (largest fitting estimate) first: gradient
+ * checkpointing, LoRA (rank 8) instead of full fine-tuning, one record per micro-batch (`--batch 1`, with more
+ * accumulation), and the longest `--max-len` (a power of two ≥ 128) that fits — alone and combined. Empty when
+ * none of them fits.
  */
 export function memoryOptions(cfg: ModelConfig, run: MemoryRun, budget: number): MemoryOption[] {
   const out: MemoryOption[] = [];
@@ -127,8 +138,11 @@ export function memoryOptions(cfg: ModelConfig, run: MemoryRun, budget: number):
     const total = estimateMemory(cfg, r).total;
     if (change.length > 0 && total <= budget) out.push({ change: change.join(", "), run: r, total });
   };
-  const modes: [string[], MemoryRun][] = [[[], run]];
-  if (run.mode === "full") modes.push([["LoRA (--lora-rank 8)"], { ...run, mode: "lora" }]);
+  const starts: [string[], MemoryRun][] = [[[], run]];
+  if (run.mode !== "score" && !run.checkpoint) starts.push([["--grad-checkpointing"], { ...run, checkpoint: true }]);
+  const modes: [string[], MemoryRun][] = [...starts];
+  if (run.mode === "full")
+    for (const [c, r] of starts) modes.push([[...c, "LoRA (--lora-rank 8)"], { ...r, mode: "lora" }]);
   for (const [m, base] of modes) {
     const batches: [string[], MemoryRun][] = [[m, base]];
     if (base.sequences > perRecord) batches.push([[...m, "--batch 1"], { ...base, sequences: perRecord }]);
@@ -144,7 +158,12 @@ export function memoryOptions(cfg: ModelConfig, run: MemoryRun, budget: number):
       }
     }
   }
-  return out.sort((a, b) => b.total - a.total);
+  // A change that already fits alone makes every combination that adds to it redundant.
+  const key = (o: MemoryOption) => o.change.split(", ").map((c) => c.replace(/ \d+$/, ""));
+  const minimal = out.filter(
+    (o) => !out.some((p) => p !== o && key(p).every((c) => key(o).includes(c)) && key(p).length < key(o).length),
+  );
+  return minimal.sort((a, b) => b.total - a.total);
 }
 
 /**

@@ -6,7 +6,7 @@
 import type { Node } from "../engine/index.ts";
 import * as E from "../engine/index.ts";
 import { checkSequenceLength, type ModelConfig, modelDims } from "./config.ts";
-import { decoder, lmHead, type ParamNodes, type ScoredSequence } from "./llama.ts";
+import { type DecoderOptions, decoder, lmHead, type ParamNodes, type ScoredSequence } from "./llama.ts";
 import { ropeTables } from "./rope.ts";
 
 // ---- types ----
@@ -49,9 +49,9 @@ export function packedInputs(cfg: ModelConfig, K: number, B: E.Dim = "B"): Packe
 }
 
 /** Summed response log-probs of a packed batch: [B·K], row by row, responses in row order. */
-export function packedLogps(cfg: ModelConfig, p: ParamNodes, b: PackedInputs): Node {
+export function packedLogps(cfg: ModelConfig, p: ParamNodes, b: PackedInputs, o: DecoderOptions = {}): Node {
   const m = modelDims(cfg);
-  const { h } = decoder(cfg, p, b.ids, b); // [B, T, C]
+  const { h } = decoder(cfg, p, b.ids, b, undefined, o); // [B, T, C]
   const [B, R] = b.positions.shape;
   const idx = E.expand(E.reshape(b.positions, [B, R, 1]), [B, R, m.C]); // [B, R, C]
   const logits = lmHead(m, p, E.gatherElements(h, idx, 1)); // [B, R, V]

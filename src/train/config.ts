@@ -98,7 +98,12 @@ export const TrainConfigSchema = z.strictObject({
     .enum(["fp32", "bf16"])
     .optional()
     .describe("torch: compute precision (default fp32; bf16 = autocast with fp32 master weights and moments)."),
-  grad_checkpointing: z.boolean().optional().describe("torch: recompute activations in backward to save memory."),
+  grad_checkpointing: z
+    .boolean()
+    .optional()
+    .describe(
+      "Recompute each layer's activations in the backward pass instead of keeping them (less memory, about one more forward pass). Embedded engine: on when the run would not fit otherwise; torch: off unless set.",
+    ),
   fsdp: z.boolean().optional().describe("torch ≥ 2.1: shard weights, gradients and moments over the ranks (FSDP)."),
   print_launch: z
     .boolean()

@@ -5,7 +5,15 @@
 
 import os from "node:os";
 import { ConfigError } from "../errors.ts";
-import { checkMemory, checkSequenceLength, loadModelConfig, type MemoryRun, type ModelConfig } from "../model/index.ts";
+import {
+  checkMemory,
+  checkSequenceLength,
+  estimateMemory,
+  formatBytes,
+  loadModelConfig,
+  type MemoryRun,
+  type ModelConfig,
+} from "../model/index.ts";
 import { loraOf, type TrainConfig } from "./config.ts";
 import { LOSSES, SEQUENCE_ORDER } from "./losses.ts";
 
@@ -38,6 +46,7 @@ export function trainMemoryRun(c: TrainConfig): MemoryRun {
     // A separate --ref is held beside the policy; a policy that is its own reference is not copied (trainer.ts).
     weightCopies: c.ref ? 1 : 0,
     ...(lora ? { lora: { rank: lora.rank, targets: lora.targets } } : {}),
+    checkpoint: c.grad_checkpointing ?? false,
   };
 }
 
@@ -54,10 +63,29 @@ export function checkRunFits(
   checkMemory(cfg, run, budget, path, hint);
 }
 
-/** `iopo train` (embedded engine): read config.json only and check the run fits before the weights are loaded. */
-export async function checkTrainingFits(c: TrainConfig, budget: number = memoryBudget()): Promise<void> {
+/**
+ * `iopo train` (embedded engine): read config.json only and check the run fits before the weights are loaded.
+ * Returns whether the run checkpoints gradients: as set, or (unset) only when the run would not fit without.
+ */
+export async function checkTrainingFits(
+  c: TrainConfig,
+  budget: number = memoryBudget(),
+): Promise<{ checkpoint: boolean; why?: string }> {
   const cfg = await loadModelConfig(c.model);
-  checkRunFits(cfg, trainMemoryRun(c), "--max-len", budget, c.model);
+  const run = trainMemoryRun(c);
+  if (c.grad_checkpointing === undefined) {
+    const without = estimateMemory(cfg, run).total;
+    const withCk = estimateMemory(cfg, { ...run, checkpoint: true }).total;
+    if (without > budget && withCk <= budget) {
+      checkSequenceLength(cfg, run.maxLen, "--max-len");
+      return {
+        checkpoint: true,
+        why: `gradient checkpointing on: the run needs an estimated ${formatBytes(without)} without it, ${formatBytes(withCk)} with it (memory ${formatBytes(budget)}; --no-grad-checkpointing to refuse instead)`,
+      };
+    }
+  }
+  checkRunFits(cfg, run, "--max-len", budget, c.model);
+  return { checkpoint: run.checkpoint ?? false };
 }
 
 /**

@@ -127,8 +127,9 @@ export class TrainPrograms {
   }
 
   /**
-   * `profile`: a path prefix for an ORT profile of the training program (benchmarks). `lora`: train only the
-   * adapter's table (model/lora.ts) on top of the frozen base tensors; scoring stays the base (the reference).
+   * `profile`: a path prefix for an ORT profile of the training program (benchmarks). `checkpoint`: recompute
+   * each layer in the backward pass (model/llama.ts DecoderOptions). `lora`: train only the adapter's table
+   * (model/lora.ts) on top of the frozen base tensors; scoring stays the base (the reference).
    */
   static async create(
     cfg: ModelConfig,
@@ -137,6 +138,7 @@ export class TrainPrograms {
       threads?: number;
       profile?: string;
       sharedPrefix?: boolean;
+      checkpoint?: boolean;
       lora?: { table: readonly ParamSpec[]; scale: number; base: readonly Float32Array[] };
     } = {},
   ): Promise<TrainPrograms> {
@@ -149,9 +151,10 @@ export class TrainPrograms {
       const table = o.lora ? [...o.lora.table] : paramTable(cfg);
       const trained = o.lora ? paramInputs(table) : base;
       const params = o.lora ? new Map([...base, ...trained, [LORA_SCALE_KEY, E.scalar(o.lora.scale)] as const]) : base;
+      const dec = { checkpoint: Boolean(o.checkpoint) };
       const lp = packed // [S*R]
-        ? packedLogps(cfg, params, packedInputs(cfg, 2, S === 2 ? "Rec" : `${S / 2}*Rec`))
-        : sequenceLogps(cfg, params, batchInputs(modelDims(cfg), S === 1 ? "Rec" : `${S}*Rec`));
+        ? packedLogps(cfg, params, packedInputs(cfg, 2, S === 2 ? "Rec" : `${S / 2}*Rec`), dec)
+        : sequenceLogps(cfg, params, batchInputs(modelDims(cfg), S === 1 ? "Rec" : `${S}*Rec`), dec);
       const total = E.reduceSum(recordLoss(E.reshape(lp, [-1, S]), loss, S), [0]); // []
       const grads = E.grad(() => total)(...trained.values());
       return { lp, total, grads, table };

@@ -101,13 +101,14 @@ export function truncationLine(r: TruncationReport, maxLen: number): string {
 }
 
 export async function runTraining(
-  c: TrainConfig,
+  config: TrainConfig,
   logger: TrainLogger,
   options: RunOptions = {},
 ): Promise<TrainResult & { truncation: TruncationReport }> {
-  const torchOnly = (
-    ["nproc", "nnodes", "device", "dtype", "grad_checkpointing", "fsdp", "print_launch"] as const
-  ).filter((k) => c[k] !== undefined && c[k] !== false);
+  let c = config;
+  const torchOnly = (["nproc", "nnodes", "device", "dtype", "fsdp", "print_launch"] as const).filter(
+    (k) => c[k] !== undefined && c[k] !== false,
+  );
   if (c.engine !== "torch" && torchOnly.length > 0)
     throw new ConfigError(`--${torchOnly[0]!.replace(/_/g, "-")} applies to --engine torch only`, {
       field: `--${torchOnly[0]!.replace(/_/g, "-")}`,
@@ -116,7 +117,9 @@ export async function runTraining(
   // --engine torch: Python and torch are checked before any work.
   if (c.engine === "torch") await checkTorch({ device: c.device, fsdp: c.fsdp });
   // Embedded engine: refuse a run that cannot fit (sliding window, memory estimate) before the weights are read.
-  if (c.engine !== "torch") await checkTrainingFits(c);
+  const fit = c.engine !== "torch" ? await checkTrainingFits(c) : null;
+  if (fit?.why) logger.info(fit.why);
+  if (fit?.checkpoint) c = { ...c, grad_checkpointing: true };
   const models = await loadModels(c);
   const model = { config: models.config };
   if (paramTableHash(paramTable(models.refConfig)) !== paramTableHash(paramTable(models.config)))

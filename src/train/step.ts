@@ -25,6 +25,8 @@ export interface StepOptions {
   readonly profile?: string;
   /** Score each record's prompt-sharing sequences as one packed row (model/packed.ts). @default false */
   readonly sharedPrefix?: boolean;
+  /** Recompute each layer's activations in the backward pass (gradient checkpointing). @default false */
+  readonly checkpoint?: boolean;
 }
 
 export interface StepRun {
@@ -78,6 +80,7 @@ export function stepOptions(c: TrainConfig): StepOptions {
     threads: c.threads,
     adam: { beta1: c.adam_beta1, beta2: c.adam_beta2, eps: c.adam_eps, weightDecay: c.weight_decay },
     sharedPrefix: c.shared_prefix,
+    checkpoint: c.grad_checkpointing ?? false,
   };
 }
 
@@ -117,6 +120,7 @@ export class TrainStep {
       threads,
       ...(o.profile ? { profile: o.profile } : {}),
       sharedPrefix: o.sharedPrefix ?? false,
+      checkpoint: o.checkpoint ?? false,
       ...(lora ? { lora: { table, scale: lora.scale, base: lora.base } } : {}),
     });
     const opt = new ParallelAdamW(

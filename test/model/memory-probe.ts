@@ -1,17 +1,12 @@
-// Child process for memory.test.ts: one forward + backward of the summed log-probs of a random model on the engine;
-// prints the growth of peak RSS over the run as JSON. Args: hidden layers heads kvHeads mlp vocab B T R.
+// Child process for memory.test.ts and checkpoint.test.ts: the growth of peak RSS over two forward + backward runs
+// of a training step (train/step.ts, as `iopo train` runs it: gradients written into the step's own buffers, ONNX
+// Runtime's memory pattern off) on a random model, printed as JSON. The step's weights, gradient buffers and AdamW
+// moments exist before the measurement starts. Args: hidden layers heads kvHeads mlp vocab B T R [checkpoint 0|1].
 
-import * as E from "../../src/engine/index.ts";
-import {
-  batchFeeds,
-  initParams,
-  llamaInputs,
-  newModelConfig,
-  paramFeeds,
-  sequenceLogps,
-} from "../../src/model/index.ts";
+import { initParams, newModelConfig } from "../../src/model/index.ts";
+import { lossParams, resolveLoss, TrainStep, tokenizedFromIds } from "../../src/train/index.ts";
 
-const [hidden, layers, heads, kvHeads, intermediate, vocabSize, B, T, R] = process.argv
+const [hidden, layers, heads, kvHeads, intermediate, vocabSize, B, T, R, checkpoint] = process.argv
   .slice(2)
   .map(Number) as number[];
 const cfg = newModelConfig({
@@ -27,19 +22,24 @@ const cfg = newModelConfig({
   padTokenId: null,
 });
 const params = initParams(cfg, 0);
-const g = E.trace(() => {
-  const { params: p, batch } = llamaInputs(cfg);
-  const loss = E.reduceSum(sequenceLogps(cfg, p, batch), [0]); // []
-  const grads = E.grad(() => loss)(...p.values());
-  return Object.fromEntries([["loss", loss], ...[...p.keys()].map((k, i) => [`d.${k}`, grads[i]!])]);
+const step = await TrainStep.create(cfg, params.table, params.tensors, resolveLoss(lossParams({ name: "sft" })), {
+  batch: B!,
+  clip: 0,
+  threads: 1,
+  adam: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 },
+  checkpoint: checkpoint === 1,
 });
-const prog = await E.Program.create(E.toOnnx(g.graph, g.result, "probe"), { threads: 1, spin: false });
-const seqs = Array.from({ length: B! }, (_, b) => ({
-  prompt: Array.from({ length: T! - R! }, (_, i) => (i * 7 + b) % vocabSize!),
-  response: Array.from({ length: R! }, (_, i) => (i * 13 + b) % vocabSize!),
-}));
-const feeds = { ...batchFeeds(cfg, seqs), ...paramFeeds(params.table, params.tensors) };
+const records = Array.from({ length: B! }, (_, b) =>
+  tokenizedFromIds(
+    `r${b}`,
+    "example",
+    [Array.from({ length: T! - R! }, (_, i) => (i * 7 + b) % vocabSize!)],
+    [Array.from({ length: R! }, (_, i) => (i * 13 + b) % vocabSize!)],
+  ),
+);
+const ref = records.map(() => new Float64Array(1));
 const before = Math.max(process.memoryUsage().rss, process.resourceUsage().maxRSS * 1024);
-for (let i = 0; i < 2; i++) await prog.run(feeds);
+for (let i = 0; i < 2; i++) await step.gradients(records, ref);
 const after = process.resourceUsage().maxRSS * 1024;
+await step.close();
 console.log(JSON.stringify({ grown: after - before }));

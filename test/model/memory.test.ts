@@ -1,6 +1,7 @@
-// The memory estimate: its parts by hand arithmetic, the engine's measured peak RSS of a forward + backward on a
-// model shape it was not fitted on (child process, within −25%/+35%), and the refusal of an oversize run that names
-// the estimate and the options that fit (a Qwen2.5-0.5B shape with TRACE-length IOPO groups).
+// The memory estimate: its parts by hand arithmetic, the engine's measured peak RSS of a training step's forward +
+// backward on a model shape it was not fitted on, with and without gradient checkpointing (child process, within
+// −25%/+35%), and the refusal of an oversize run that names the estimate and the options that fit (a
+// Qwen2.5-0.5B shape with TRACE-length IOPO groups).
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -55,6 +56,11 @@ test("estimate parts by hand: weights, optimizer, activations, logits, gradients
   });
   assert.equal(lora.parts.weights, 2 * P);
   assert.equal(lora.parts.optimizer, 12 * 2 * 896);
+  // Gradient checkpointing: one layer's activations plus the values kept per layer between the passes.
+  const ck = estimateMemory(cfg, { mode: "full", sequences: 4, maxLen: 100, scored: 40, checkpoint: true });
+  const kept = MEMORY_FIT.perCheckpointHidden * 64 * 2;
+  assert.ok(Math.abs(ck.parts.activations - 4 * 4 * 100 * (perTokenLayer + kept)) < 1e-6);
+  assert.equal(ck.parts.logits, full.parts.logits);
   // Scoring keeps no activations for a backward pass.
   const score = estimateMemory(cfg, { mode: "score", sequences: 4, maxLen: 100 });
   assert.equal(score.parts.optimizer + score.parts.gradients, 0);
@@ -65,32 +71,36 @@ test("estimate parts by hand: weights, optimizer, activations, logits, gradients
   );
 });
 
-test("the estimate of a forward + backward matches the engine's measured peak RSS on an unfitted shape", () => {
-  const args = [384, 3, 6, 2, 1024, 4096, 3, 300, 120];
-  const r = spawnSync(process.execPath, ["--import", "tsx", PROBE, ...args.map(String)], { encoding: "utf8" });
-  assert.equal(r.status, 0, r.stderr);
-  const { grown } = JSON.parse(r.stdout) as { grown: number };
-  const [hidden, layers, heads, kv, mlp, vocab, B, T, R] = args as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  const est = estimateMemory(shape(hidden, layers, heads, kv, mlp, vocab), {
-    mode: "full",
-    sequences: B,
-    maxLen: T,
-    scored: R,
+for (const checkpoint of [false, true])
+  test(`the estimate of a training step's forward + backward matches the engine's measured peak RSS on an unfitted shape${checkpoint ? " (gradient checkpointing)" : ""}`, () => {
+    const args = [320, 3, 5, 1, 896, 6144, 4, 320, 140];
+    const r = spawnSync(process.execPath, ["--import", "tsx", PROBE, ...args.map(String), checkpoint ? "1" : "0"], {
+      encoding: "utf8",
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const { grown } = JSON.parse(r.stdout) as { grown: number };
+    const [hidden, layers, heads, kv, mlp, vocab, B, T, R] = args as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    const est = estimateMemory(shape(hidden, layers, heads, kv, mlp, vocab), {
+      mode: "full",
+      sequences: B,
+      maxLen: T,
+      scored: R,
+      checkpoint,
+    });
+    const run = est.parts.activations + est.parts.logits + est.parts.gradients;
+    console.log(`measured ${(grown / 2 ** 20).toFixed(0)} MB, estimated ${(run / 2 ** 20).toFixed(0)} MB`);
+    assert.ok(run >= 0.75 * grown && run <= 1.35 * grown, `estimate ${run} vs measured ${grown}`);
   });
-  const run = est.parts.activations + est.parts.logits + est.parts.gradients;
-  console.log(`measured ${(grown / 2 ** 20).toFixed(0)} MB, estimated ${(run / 2 ** 20).toFixed(0)} MB`);
-  assert.ok(run >= 0.75 * grown && run <= 1.35 * grown, `estimate ${run} vs measured ${grown}`);
-});
 
 test("an oversize run is refused naming the estimate and the options that fit (Qwen2.5-0.5B, TRACE groups)", () => {
   const qwen = parseModelConfig({
@@ -118,10 +128,8 @@ test("an oversize run is refused naming the estimate and the options that fit (Q
         /^q\/config\.json: the run would need more memory than there is; expected at most 22\.0 GB, got an estimated \d+\.\d GB \(runtime/,
       );
       assert.match(err.message, /full training with 8 sequences × 730 tokens per micro-batch/);
-      assert.match(
-        err.message,
-        /HINT: options that fit: LoRA \(--lora-rank 8\), --batch 1, --max-len 512 \(≈ \d+\.\d GB\);/,
-      );
+      assert.match(err.message, /HINT: options that fit: .*--grad-checkpointing, --batch 1 \(≈ \d+\.\d GB\)/);
+      assert.match(err.message, /LoRA \(--lora-rank 8\)/);
       return true;
     },
   );
@@ -134,6 +142,11 @@ test("an oversize run is refused naming the estimate and the options that fit (Q
     assert.ok(o.run.sequences >= 4 && o.run.maxLen <= run.maxLen);
   }
   assert.ok(options.some((o) => o.run.mode === "lora"));
+  assert.ok(options.some((o) => o.run.checkpoint && o.run.mode === "full"));
+  // No option adds a change to another option that fits already.
+  const changes = options.map((o) => o.change.replace(/ \d+/g, "").split(", "));
+  for (const a of changes)
+    for (const b of changes) if (a !== b && a.every((c) => b.includes(c))) assert.fail(`${b} extends ${a}`);
   // Within budget: no error.
   checkMemory(qwen, { ...run, mode: "lora", sequences: 4, maxLen: 512, scored: 256 }, 22 * GB);
 });

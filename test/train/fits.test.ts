@@ -69,6 +69,29 @@ test("train: an oversize full run is refused before loading, naming the estimate
   assert.equal(withRef.parts.weights, 2 * est.parts.weights);
 });
 
+test("train: gradient checkpointing turns itself on only when the run would not fit without it", async () => {
+  const dir = await tmp("fits-ck");
+  const model = await configOnly(join(dir, "model"));
+  const c = {
+    ...config({ method: "iopo", out: join(dir, "run"), model, data: join(dir, "absent.jsonl"), lora_rank: 8 }),
+    max_len: 730,
+  };
+  const without = estimateMemory(QWEN, trainMemoryRun(c)).total;
+  const withCk = estimateMemory(QWEN, trainMemoryRun({ ...c, grad_checkpointing: true })).total;
+  assert.ok(withCk < 0.6 * without, `${withCk / GB} vs ${without / GB} GB`);
+  const between = (without + withCk) / 2;
+  const auto = await checkTrainingFits(c, between);
+  assert.equal(auto.checkpoint, true);
+  assert.match(auto.why ?? "", /^gradient checkpointing on: the run needs an estimated \d+\.\d GB without it/);
+  // Room enough: left off. Set explicitly: as set, and a run that cannot fit without it names it.
+  assert.deepEqual(await checkTrainingFits(c, without + GB), { checkpoint: false });
+  assert.equal((await checkTrainingFits({ ...c, grad_checkpointing: true }, without + GB)).checkpoint, true);
+  await assert.rejects(
+    checkTrainingFits({ ...c, grad_checkpointing: false }, between),
+    /options that fit: .*--grad-checkpointing/,
+  );
+});
+
 test("train: --max-len past a Qwen2 sliding window is refused before loading", async () => {
   const dir = await tmp("fits-window");
   const model = await configOnly(join(dir, "model"), {
