@@ -34,12 +34,19 @@ interface Candidate {
   readonly sft_steps: number;
   readonly keywords: KeywordPool;
   readonly quote_keywords: boolean;
+  /** How often keyword constraints are drawn (multiplier; default 1). */
+  readonly keyword_weight?: number;
+  /** SFT peak LR (default: the demo's). */
+  readonly lr?: number;
 }
 
 /**
- * Round 1 repeats the three settings first piloted on the held-out set (A, B, C), now on validation; round 2 varies
- * the training world at B's size: keyword constraints with words independent of the topic (invented words), and
- * keywords written in the answer in quotes as the constraint writes them (same tokens in prompt and answer).
+ * Round 1 (all six listed before any ran): the three settings first piloted on the held-out set (A, B, C), now on
+ * validation, and the training world varied at B's size: keyword constraints with words independent of the topic
+ * (invented words), and keywords written in the answer in quotes as the constraint writes them (same tokens in prompt
+ * and answer). Round 2 (added after round 1 showed that no variant copied a single unseen keyword): keyword
+ * constraints drawn 3× or 6× as often (denser copying signal), more distinct records, a higher SFT LR. The rule
+ * below is applied to every row of both rounds.
  */
 const CANDIDATES: readonly Candidate[] = [
   {
@@ -96,6 +103,56 @@ const CANDIDATES: readonly Candidate[] = [
     keywords: "invented",
     quote_keywords: true,
   },
+  // ---- round 2 ----
+  {
+    name: "B-invented-x3",
+    what: "B, invented keywords, keyword constraints drawn 3× as often",
+    n: 4800,
+    max_chars: 500,
+    sft_steps: 1200,
+    keywords: "invented",
+    quote_keywords: false,
+    keyword_weight: 3,
+  },
+  {
+    name: "B-invented-x3-quoted",
+    what: "B, invented keywords drawn 3× as often, quoted in answers",
+    n: 4800,
+    max_chars: 500,
+    sft_steps: 1200,
+    keywords: "invented",
+    quote_keywords: true,
+    keyword_weight: 3,
+  },
+  {
+    name: "B-invented-x6",
+    what: "B, invented keywords, keyword constraints drawn 6× as often",
+    n: 4800,
+    max_chars: 500,
+    sft_steps: 1200,
+    keywords: "invented",
+    quote_keywords: false,
+    keyword_weight: 6,
+  },
+  {
+    name: "B-invented-9600",
+    what: "B, invented keywords, 9,600 seeds (more distinct records)",
+    n: 9600,
+    max_chars: 500,
+    sft_steps: 1200,
+    keywords: "invented",
+    quote_keywords: false,
+  },
+  {
+    name: "B-invented-lr6",
+    what: "B, invented keywords, SFT LR 6e-3",
+    n: 4800,
+    max_chars: 500,
+    sft_steps: 1200,
+    keywords: "invented",
+    quote_keywords: false,
+    lr: 6e-3,
+  },
 ];
 
 const TIE = 1.0;
@@ -130,8 +187,8 @@ function configOf(p: Candidate): DemoConfig {
     methods: ["sft"],
     n: p.n,
     max_chars: p.max_chars,
-    world: { keywords: p.keywords, quote_keywords: p.quote_keywords },
-    sft: { ...base.sft, steps: p.sft_steps },
+    world: { keywords: p.keywords, keyword_weight: p.keyword_weight ?? 1, quote_keywords: p.quote_keywords },
+    sft: { ...base.sft, steps: p.sft_steps, ...(p.lr !== undefined ? { lr: p.lr } : {}) },
     threads: Number(args.threads),
   };
 }
@@ -165,6 +222,7 @@ async function pilot(p: Candidate): Promise<Row> {
       evalN: 0,
       validN,
       keywords: p.keywords,
+      keywordWeight: p.keyword_weight ?? 1,
       quoteKeywords: p.quote_keywords,
     });
     const sft = d.sft.filter((e) => recordChars(e.instruction, e.response) <= p.max_chars);

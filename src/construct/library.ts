@@ -28,6 +28,8 @@ export interface DatasetOptions {
   readonly validN?: number;
   /** Training data only: where keyword constraints take their words. @default "topic" */
   readonly keywords?: KeywordPool;
+  /** Training data only: multiplies how often keyword constraints are drawn. @default 1 */
+  readonly keywordWeight?: number;
   /** Training data only: the responder quotes required keywords. @default false */
   readonly quoteKeywords?: boolean;
 }
@@ -75,6 +77,7 @@ export async function buildOfflineDataset(o: DatasetOptions): Promise<Dataset> {
   const roles = new OfflineRoles({
     seed: o.seed,
     ...(o.keywords ? { keywords: o.keywords } : {}),
+    ...(o.keywordWeight !== undefined ? { keywordWeight: o.keywordWeight } : {}),
     ...(o.quoteKeywords ? { quoteKeywords: true } : {}),
   });
   const ctx: StageCtx = {

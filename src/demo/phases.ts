@@ -94,6 +94,7 @@ export async function constructPhase(c: DemoConfig, L: Layout, log: DemoLogger):
     n: c.n,
     evalN: c.eval_n,
     keywords: c.world.keywords,
+    keywordWeight: c.world.keyword_weight,
     quoteKeywords: c.world.quote_keywords,
   });
   const sft = d.sft.filter((e) => chars(e.instruction, e.response) <= c.max_chars);

@@ -112,3 +112,24 @@ test("dataset: invented + quoted keywords in training; held-out set unchanged; v
   assert.equal(plain.validation.length, 16);
   assert.equal((await buildOfflineDataset({ seed: 3, n: 2, evalN: 0 })).validation.length, 0);
 });
+
+test("generators: keywordWeight scales how often the keyword forms are drawn", () => {
+  const topic = SEEDS[5]!.topic;
+  const share = (m: number) => {
+    const rng = new Rng(11);
+    let hits = 0;
+    for (let i = 0; i < 4000; i++) {
+      const k = generateSpec(rng, { topic, keywords: "invented", keywordWeight: m }).kind;
+      if (k === "include_keywords" || k === "keyword_frequency") hits++;
+    }
+    return hits / 4000;
+  };
+  // Weights: the keyword forms 10 + 4 of 95; ×3 → 42 of 123.
+  assert.ok(Math.abs(share(1) - 14 / 95) < 0.02, `×1: ${share(1)}`);
+  assert.ok(Math.abs(share(3) - 42 / 123) < 0.03, `×3: ${share(3)}`);
+  // Multiplier 1 draws exactly as no multiplier.
+  const a = new Rng(4);
+  const b = new Rng(4);
+  for (let i = 0; i < 200; i++)
+    assert.deepEqual(generateSpec(a, { topic }), generateSpec(b, { topic, keywordWeight: 1 }));
+});

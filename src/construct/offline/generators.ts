@@ -42,6 +42,8 @@ export interface GenContext {
   readonly topic: Topic;
   /** Where keyword constraints take their words. @default "topic" */
   readonly keywords?: KeywordPool;
+  /** Multiplies how often the two keyword forms are drawn (more copying to learn from). @default 1 */
+  readonly keywordWeight?: number;
   /** Words to prefer when forbidding (e.g. the words of a response that should stop complying). */
   readonly prefer?: readonly string[];
   /** The forms to draw from (a user taxonomy's); all when absent. */
@@ -200,6 +202,15 @@ const WEIGHTS: Record<RuleKind, number> = {
   zh_line: 2,
 };
 const WEIGHT_LIST = RULE_KINDS.map((k) => WEIGHTS[k]);
+const weightOf = (k: RuleKind, m: number) =>
+  k === "include_keywords" || k === "keyword_frequency" ? WEIGHTS[k] * m : WEIGHTS[k];
+/** Weight lists with the keyword forms scaled, one per multiplier. */
+const SCALED = new Map<number, number[]>();
+function weightList(m: number): number[] {
+  let w = SCALED.get(m);
+  if (!w) SCALED.set(m, (w = RULE_KINDS.map((k) => weightOf(k, m))));
+  return w;
+}
 /** Weights of a restricted list of forms, computed once per list. */
 const KIND_WEIGHTS = new WeakMap<readonly RuleKind[], number[]>();
 
@@ -263,12 +274,13 @@ export function describeSpec(s: RuleSpec): string {
 
 export function generateSpec(rng: Rng, ctx: GenContext, kind?: RuleKind): RuleSpec {
   let k = kind;
+  const m = ctx.keywordWeight ?? 1;
   if (k === undefined && ctx.kinds) {
-    let w = KIND_WEIGHTS.get(ctx.kinds);
+    let w = m === 1 ? KIND_WEIGHTS.get(ctx.kinds) : ctx.kinds.map((x) => weightOf(x, m));
     if (!w) KIND_WEIGHTS.set(ctx.kinds, (w = ctx.kinds.map((x) => WEIGHTS[x])));
     k = ctx.kinds[rng.weighted(w)]!;
   }
-  k ??= RULE_KINDS[rng.weighted(WEIGHT_LIST)]!;
+  k ??= RULE_KINDS[rng.weighted(m === 1 ? WEIGHT_LIST : weightList(m))]!;
   return GENERATE[k](rng, ctx);
 }
 

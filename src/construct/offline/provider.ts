@@ -45,6 +45,8 @@ export interface OfflineOptions {
   readonly taxonomy?: Taxonomy;
   /** Where keyword constraints take their words (generators.ts). @default "topic" */
   readonly keywords?: KeywordPool;
+  /** Multiplies how often keyword constraints are drawn (generators.ts). @default 1 */
+  readonly keywordWeight?: number;
   /** The responder writes required keywords in double quotes, as the constraints quote them. @default false */
   readonly quoteKeywords?: boolean;
 }
@@ -125,7 +127,7 @@ export class OfflineRoles implements Roles {
   private readonly faultRate: number;
   private readonly slipRate: number;
   private readonly kinds: readonly RuleKind[] | undefined;
-  private readonly keywords: KeywordPool;
+  private readonly keywords: { keywords: KeywordPool; keywordWeight?: number };
   private readonly style: { quoteKeywords?: boolean };
   /** Answers already written while rewriting, by instruction content; taken (and removed) by respond. */
   private readonly answers = new Map<string, string>();
@@ -135,7 +137,12 @@ export class OfflineRoles implements Roles {
     this.faultRate = options.faultRate ?? 0.04;
     this.slipRate = options.slipRate ?? 0.04;
     this.kinds = kindsFor(options.taxonomy);
-    this.keywords = options.keywords ?? "topic";
+    this.keywords = {
+      keywords: options.keywords ?? "topic",
+      ...(options.keywordWeight !== undefined && options.keywordWeight !== 1
+        ? { keywordWeight: options.keywordWeight }
+        : {}),
+    };
     this.style = options.quoteKeywords ? { quoteKeywords: true } : {};
   }
 
@@ -146,7 +153,7 @@ export class OfflineRoles implements Roles {
   async expand(seed: SeedRecord, target: number, key: string): Promise<StageResult<string>> {
     const rng = Rng.for(this.seed, `expand:${key}`);
     const topic = topicOf(seed);
-    const gen = { topic, kinds: this.kinds, keywords: this.keywords };
+    const gen = { topic, kinds: this.kinds, ...this.keywords };
     let specs = feasible(sampleSpecs(rng, gen, target), topic, rng);
     if (specs.length === 0) return drop("expand_failed", "no constraint could be drawn");
     let input = seed.input;
@@ -217,7 +224,7 @@ export class OfflineRoles implements Roles {
       const at = rng.int(0, specs.length - 1);
       const fresh = generateSpec(
         rng,
-        { topic, prefer, kinds: this.kinds, keywords: this.keywords },
+        { topic, prefer, kinds: this.kinds, ...this.keywords },
         op === "revise" ? specs[at]!.kind : undefined,
       );
       // Cheap test first: unchanged constraints still hold for y1, so the new one must fail it.
@@ -307,7 +314,7 @@ export class OfflineRoles implements Roles {
       // The responder answers a neighbour of x: one or two of its constraints revised (same form, other
       // parameters); kept when the answer now fails x.
       const at = new Set(rng.sample([...specs.keys()], rng.int(1, Math.min(2, specs.length))));
-      const next = specs.map((s, i) => (at.has(i) ? generateSpec(rng, { topic, keywords: this.keywords }, s.kind) : s));
+      const next = specs.map((s, i) => (at.has(i) ? generateSpec(rng, { topic, ...this.keywords }, s.kind) : s));
       // Checked against x right here; whether it fits `next` does not matter.
       const r = respond(next, topic, rng, { ...this.style, verify: false });
       if (r.ok && r.text !== y && checkResponse(x, r.text).all_ok === false) return ok(r.text);
