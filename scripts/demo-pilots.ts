@@ -4,7 +4,6 @@
 // (4 topics in neither the training nor the held-out split, half single-, half multi-constraint), scores every
 // response with the rule checkers and prints the table. The choice follows RULE, fixed before the first run.
 // Usage: npm run demo:pilots -- [--out runs/demo-pilots] [--only A,B] [--seed 0] [--valid 300] [--threads 1]
-//        [--explore] (the exploratory rows instead, reported apart from the rule's choice)
 // Resumable: each candidate's data, model, checkpoint and generations are kept and skipped when present.
 
 import { existsSync } from "node:fs";
@@ -46,8 +45,10 @@ interface Candidate {
  * validation, and the training world varied at B's size: keyword constraints with words independent of the topic
  * (invented words), and keywords written in the answer in quotes as the constraint writes them (same tokens in prompt
  * and answer). Round 2 (added after round 1 showed that no variant copied a single unseen keyword): keyword
- * constraints drawn 3× or 6× as often (denser copying signal), more distinct records, a higher SFT LR. The rule
- * below is applied to every row of both rounds.
+ * constraints drawn 3× or 6× as often (denser copying signal), more distinct records, a higher SFT LR. Round 3 (run
+ * first as "exploratory", after the held-out run of round 2's choice had shown `npm start` at 7.7 min, leaving room for
+ * about 1.5× the SFT steps; then, having seen only these validation rows, taken into the rule): 1,800 SFT steps. The
+ * rule below is applied to every row of the three rounds (docs/demo.md tells the order of events).
  */
 const CANDIDATES: readonly Candidate[] = [
   {
@@ -154,13 +155,7 @@ const CANDIDATES: readonly Candidate[] = [
     quote_keywords: false,
     lr: 6e-3,
   },
-];
-
-/**
- * Exploratory rows (`--explore`), added after the held-out run had shown `npm start` at 7.7 min, leaving room for
- * about 1.5× the SFT steps: reported on their own, never part of the rule's choice for the shipped configuration.
- */
-const EXPLORATORY: readonly Candidate[] = [
+  // ---- round 3 ----
   {
     name: "B-1800",
     what: "B, 1,800 SFT steps",
@@ -196,7 +191,6 @@ const { values: args } = parseArgs({
     seed: { type: "string", default: "0" },
     valid: { type: "string", default: "300" },
     threads: { type: "string", default: "1" },
-    explore: { type: "boolean", default: false },
   },
 });
 const seed = Number(args.seed);
@@ -343,10 +337,9 @@ function table(rows: readonly Row[]): string {
 // ---- main ----
 
 const only = args.only?.split(",");
-const pool = args.explore ? EXPLORATORY : CANDIDATES;
-const chosen = only ? pool.filter((p) => only.includes(p.name)) : pool;
+const chosen = only ? CANDIDATES.filter((p) => only.includes(p.name)) : CANDIDATES;
 if (chosen.length === 0) {
-  console.error(`no pilot named ${args.only}; known: ${pool.map((p) => p.name).join(", ")}`);
+  console.error(`no pilot named ${args.only}; known: ${CANDIDATES.map((p) => p.name).join(", ")}`);
   process.exit(2);
 }
 console.log(`rule (fixed before running): ${RULE}`);
@@ -358,14 +351,12 @@ for (const p of chosen) {
     `pilot ${p.name}: IF-S ${row.if_s.acc.toFixed(1)} IF-M ${row.if_m.acc.toFixed(1)} constraint level ${row.constraint_level.toFixed(1)} (${row.seconds.toFixed(0)} s)`,
   );
 }
-const pick = args.explore ? undefined : choose(rows);
-const md = pick
-  ? `${table(rows)}\n\nRule: ${RULE}.\nChosen: ${pick.name}${only ? " (among the pilots run here)" : ""}.\n`
-  : `${table(rows)}\n\nExploratory rows: not part of the rule's choice.\n`;
-const stem = `${args.explore ? "exploratory" : "pilots"}${only ? `-${only.join("+")}` : ""}`;
+const pick = choose(rows);
+const md = `${table(rows)}\n\nRule: ${RULE}.\nChosen: ${pick.name}${only ? " (among the pilots run here)" : ""}.\n`;
+const stem = `pilots${only ? `-${only.join("+")}` : ""}`;
 await writeFileAtomic(join(args.out!, `${stem}.md`), md);
 await writeFileAtomic(
   join(args.out!, `${stem}.json`),
-  `${JSON.stringify({ rule: RULE, seed, validation_items: validN, rows, chosen: pick?.name ?? null }, null, 2)}\n`,
+  `${JSON.stringify({ rule: RULE, seed, validation_items: validN, rows, chosen: pick.name }, null, 2)}\n`,
 );
 console.log(`\n${md}`);
