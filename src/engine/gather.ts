@@ -1,7 +1,10 @@
-// Indexing ops: Gather (rows of a table), GatherElements, GatherND and their scatter-add adjoints
-// ScatterElements / ScatterND with reduction "add". Indices are int64. One stanza per op.
+// Indexing ops: Gather (rows of a table), Embed (token rows with a fast deterministic adjoint), GatherElements,
+// GatherND and their scatter-add adjoints ScatterElements / ScatterND with reduction "add". Indices are int64.
+// One stanza per op.
 
+import { cast, equal } from "./elementwise.ts";
 import { emit, type Node } from "./graph.ts";
+import { matmul } from "./matmul.ts";
 import { arg, type OpDef, sameDtype, shapeError } from "./opdef.ts";
 import { expand, reshape, zeros } from "./shape.ts";
 import { type Dim, dimEq, formatShape } from "./shapes.ts";
@@ -25,22 +28,62 @@ function elementShapes(op: string, data: Node, idx: Node, axis: number): void {
 const axisAttr = (n: Node) => ({ axis: { i: n.attrs.axis as number } });
 
 // ---- Gather ----
-/** Rows of `data` along axis 0: out[...idx, ...] = data[idx[...], ...]. */
-export function gather(data: Node, idx: Node): Node {
+/**
+ * Rows of `data` along axis 0: out[...idx, ...] = data[idx[...], ...]. `unique`: the caller guarantees no row is
+ * picked twice (e.g. scored positions with distinct padding rows), which makes the adjoint a plain row scatter.
+ */
+export function gather(data: Node, idx: Node, o: { unique?: boolean } = {}): Node {
   int64("Gather", idx);
-  return emit("Gather", [data, idx], {}, [...idx.shape, ...data.shape.slice(1)], data.dtype);
+  return emit(
+    "Gather",
+    [data, idx],
+    o.unique ? { unique: true } : {},
+    [...idx.shape, ...data.shape.slice(1)],
+    data.dtype,
+  );
 }
 const Gather: OpDef = {
   lower: (_n, cx) => cx.add("Gather", [cx.input(0), cx.input(1)], [cx.output], { axis: { i: 0 } }),
   // Rows gathered twice add up. ONNX Runtime's ScatterND "add" runs duplicate indices in parallel and loses updates
   // with more than one thread (an embedding gradient changed from run to run), so the adjoint is a ScatterElements
-  // "add" over the flattened rows, whose CPU kernel is deterministic.
+  // "add" over the flattened rows, whose CPU kernel is deterministic (but slow: one index per element). With
+  // unique rows no two updates meet, and the row-wise ScatterND is exact and deterministic.
   vjp: (d, n) => {
     const [data, idx] = [arg(n, 0), arg(n, 1)];
     const rest = data.shape.slice(1);
     const rows = reshape(d, [-1, ...rest]); // [N, ...rest]
+    if (n.attrs.unique) return [scatterNDAdd(zeros(data.shape, data.dtype), reshape(idx, [-1, 1]), rows), null];
     const at = expand(reshape(idx, [-1, ...rest.map(() => 1)]), rows.shape); // [N, ...rest], the row of each
     return [scatterElementsAdd(zeros(data.shape, data.dtype), at, rows, 0), null];
+  },
+};
+
+// ---- Embed ----
+/**
+ * Rows of a table [V, C] for token ids [...] → [..., C], given `rows` [U]: the distinct ids among `ids` (fed with
+ * the batch). The adjoint sums each distinct id's gradient rows with a one-hot [U, N] matmul — a fixed order, so
+ * deterministic, and far faster than an element-wise scatter — and scatters the U sums as unique rows.
+ */
+export function embed(table: Node, ids: Node, rows: Node): Node {
+  int64("Embed", ids);
+  int64("Embed", rows);
+  if (table.shape.length !== 2 || rows.shape.length !== 1)
+    throw shapeError(
+      "Embed: wrong ranks",
+      "table [V, C] and rows [U]",
+      `${formatShape(table.shape)}, ${formatShape(rows.shape)}`,
+    );
+  return emit("Embed", [table, ids, rows], {}, [...ids.shape, table.shape[1]!], table.dtype);
+}
+const Embed: OpDef = {
+  lower: (_n, cx) => cx.add("Gather", [cx.input(0), cx.input(1)], [cx.output], { axis: { i: 0 } }),
+  vjp: (d, n) => {
+    const [table, ids, rows] = [arg(n, 0), arg(n, 1), arg(n, 2)];
+    const C = table.shape[1]!;
+    const flat = reshape(d, [-1, C]); // [N, C]
+    const onehot = cast(equal(reshape(rows, [-1, 1]), reshape(ids, [1, -1])), table.dtype); // [U, N]
+    const sums = matmul(onehot, flat); // [U, C]
+    return [scatterNDAdd(zeros(table.shape, table.dtype), reshape(rows, [-1, 1]), sums), null, null];
   },
 };
 
@@ -107,4 +150,7 @@ const ScatterND: OpDef = {
 
 // ---- registry ----
 
-export const GATHER = { Gather, GatherElements, ScatterElements, GatherND, ScatterND } satisfies Record<string, OpDef>;
+export const GATHER = { Gather, Embed, GatherElements, ScatterElements, GatherND, ScatterND } satisfies Record<
+  string,
+  OpDef
+>;

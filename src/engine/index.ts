@@ -22,7 +22,7 @@ export {
   sub,
   where,
 } from "./elementwise.ts";
-export { gather, gatherElements, gatherND, scatterElementsAdd, scatterNDAdd } from "./gather.ts";
+export { embed, gather, gatherElements, gatherND, scatterElementsAdd, scatterNDAdd } from "./gather.ts";
 export {
   callerSite,
   currentGraph,

@@ -5,7 +5,7 @@
 
 import type { Node } from "../engine/index.ts";
 import * as E from "../engine/index.ts";
-import { CheckpointError } from "../errors.ts";
+import { CheckpointError, ShapeError } from "../errors.ts";
 import { checkSequenceLength, type ModelConfig, type ModelDims, modelDims } from "./config.ts";
 import { type ParamSpec, paramTable } from "./params.ts";
 import { ropeTables } from "./rope.ts";
@@ -15,7 +15,9 @@ import { ropeTables } from "./rope.ts";
 /** Graph inputs of the data side of a batch (all but the parameters). */
 export interface BatchInputs {
   readonly ids: Node; // int64 [B, T] token ids
-  readonly positions: Node; // int64 [B, R] positions whose next token is scored (response targets; 0 where padded)
+  readonly rows: Node; // int64 [U] the distinct ids of the batch (the embedding's gradient sums per id)
+  /** int64 [B, R] flat row (b·T + t) of each token whose next token is scored; distinct, padding included. */
+  readonly positions: Node;
   readonly targets: Node; // int64 [B, R] the token at position + 1 (anything where mask is 0)
   readonly mask: Node; // float32 [B, R] 1 on real response targets, 0 on padding
   readonly cos: Node; // float32 [T, D] rotary tables (HF layout, halves duplicated)
@@ -49,6 +51,8 @@ export interface DecoderOptions {
    * only the layer inputs live between the passes, for about one more forward pass of compute.
    */
   readonly checkpoint?: boolean;
+  /** The distinct ids among the token ids (int64 [U]): the embedding's gradient then sums per id (E.embed). */
+  readonly rows?: Node;
 }
 
 /** Parameter input nodes by HF key, in parameter-table order. */
@@ -67,6 +71,7 @@ export function paramInputs(table: readonly ParamSpec[]): ParamNodes {
 export function batchInputs(m: ModelDims, B: E.Dim = "B"): BatchInputs {
   return {
     ids: E.input("input_ids", [B, "T"], "int64"),
+    rows: E.input("embed_rows", ["U"], "int64"),
     positions: E.input("positions", [B, "R"], "int64"),
     targets: E.input("targets", [B, "R"], "int64"),
     mask: E.input("loss_mask", [B, "R"]),
@@ -170,7 +175,8 @@ export function decoder(
 ): { h: Node; present: Record<string, Node> } {
   const m = modelDims(cfg);
   const present: Record<string, Node> = {};
-  let x = E.scope("embed_tokens", () => E.gather(param(p, "model.embed_tokens.weight"), ids)); // [B, T, C]
+  const table = param(p, "model.embed_tokens.weight");
+  let x = E.scope("embed_tokens", () => (o.rows ? E.embed(table, ids, o.rows) : E.gather(table, ids))); // [B, T, C]
   for (let i = 0; i < m.L; i++) {
     const pre = `model.layers.${i}`;
     const layer = (x: Node): Node => {
@@ -195,7 +201,7 @@ export function decoder(
 
 /** Final hidden states [B, T, C] (after the last RMSNorm) of a batch of token ids. */
 export function hidden(cfg: ModelConfig, p: ParamNodes, b: BatchInputs, o: DecoderOptions = {}): Node {
-  return decoder(cfg, p, b.ids, b, undefined, o).h; // [B, T, C]
+  return decoder(cfg, p, b.ids, b, undefined, { ...o, rows: b.rows }).h; // [B, T, C]
 }
 
 /** The LM head on hidden states: [..., C] → [..., V] (tied: the embedding matrix). */
@@ -214,9 +220,8 @@ export function forward(cfg: ModelConfig, p: ParamNodes, b: BatchInputs): Node {
 export function sequenceLogps(cfg: ModelConfig, p: ParamNodes, b: BatchInputs, o: DecoderOptions = {}): Node {
   const m = modelDims(cfg);
   const h = hidden(cfg, p, b, o); // [B, T, C]
-  const [B, R] = b.positions.shape;
-  const idx = E.expand(E.reshape(b.positions, [B, R, 1]), [B, R, m.C]); // [B, R, C]
-  const logits = lmHead(m, p, E.gatherElements(h, idx, 1)); // [B, R, V]
+  const scored = E.gather(E.reshape(h, [-1, m.C]), b.positions, { unique: true }); // [B, R, C]
+  const logits = lmHead(m, p, scored); // [B, R, V]
   const lp = E.logSoftmaxGather(logits, b.targets); // [B, R]
   return E.reduceSum(E.mul(lp, b.mask), [1]); // [B]
 }
@@ -248,9 +253,32 @@ export interface ScoredSequence {
 }
 
 /**
+ * Row b's R scored slots as flat rows b·T + t: slot r holds `scored[r]` (a position whose next token is scored,
+ * or −1 for a padded slot); padded slots take the row's unscored positions in order, so all B·R rows are distinct
+ * (a row has T ≥ R + 1 positions, at most R of them scored).
+ */
+export function distinctRows(b: number, T: number, scored: readonly number[]): number[] {
+  const used = new Set(scored.filter((t) => t >= 0));
+  let free = 0;
+  return scored.map((t) => {
+    if (t >= 0) return b * T + t;
+    while (used.has(free)) free++;
+    if (free >= T)
+      throw new ShapeError("no unscored position left for a padded slot", { expected: `at most ${T} rows` });
+    used.add(free);
+    return b * T + free;
+  });
+}
+
+/** The distinct token ids of a batch, ascending (the embedding's gradient rows). */
+export function distinctIds(ids: BigInt64Array): BigInt64Array {
+  return BigInt64Array.from(new Set(ids)).sort();
+}
+
+/**
  * Feeds for `batchInputs`: sequences right-padded with id 0 to the longest (T); for each response token, the
- * position before it and its id, padded to the longest response (R) with mask 0. Token t of a response is scored
- * by log_softmax(logits[t-1])[ids[t]].
+ * flat row of the position before it and its id, padded to the longest response (R) with mask 0 (padded slots
+ * point at distinct unscored rows). Token t of a response is scored by log_softmax(logits[t-1])[ids[t]].
  */
 export function batchFeeds(cfg: ModelConfig, seqs: readonly ScoredSequence[]): Record<string, E.Feed> {
   const { D } = modelDims(cfg);
@@ -263,17 +291,21 @@ export function batchFeeds(cfg: ModelConfig, seqs: readonly ScoredSequence[]): R
   const mask = new Float32Array(B * R);
   for (const [b, s] of seqs.entries()) {
     for (const [t, id] of [...s.prompt, ...s.response].entries()) ids[b * T + t] = BigInt(id);
+    const scored = new Array<number>(R).fill(-1);
     for (const [r, id] of s.response.entries()) {
       if (s.prompt.length + r === 0) continue; // the very first token has nothing before it to predict it
-      positions[b * R + r] = BigInt(s.prompt.length + r - 1);
+      scored[r] = s.prompt.length + r - 1;
       targets[b * R + r] = BigInt(id);
       mask[b * R + r] = 1;
     }
+    for (const [r, row] of distinctRows(b, T, scored).entries()) positions[b * R + r] = BigInt(row);
   }
   checkSequenceLength(cfg, T);
   const { cos, sin } = ropeTables(cfg, T);
+  const rows = distinctIds(ids);
   return {
     input_ids: { data: ids, dims: [B, T] },
+    embed_rows: { data: rows, dims: [rows.length] },
     positions: { data: positions, dims: [B, R] },
     targets: { data: targets, dims: [B, R] },
     loss_mask: { data: mask, dims: [B, R] },
