@@ -305,7 +305,9 @@ export async function benchTrain(o: BenchTrainOptions, records0?: TokenizedRecor
     const flops = matmulFlops(traced.graph, Object.values(traced.outputs), {
       Rec: records.length,
       T: packed ? o.prompt + 2 * o.response : T,
-      R: packed ? 2 * o.response : o.response,
+      R: o.response,
+      // The distinct token ids of the batch (the embedding gradient's one-hot matmul).
+      U: new Set(records.flatMap((r) => r.seqs.flatMap((q) => [...q.prompt, ...q.response]))).size,
     });
     const stepMedian = median(stepMs);
     const B = records.length * S;
