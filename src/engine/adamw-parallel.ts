@@ -23,10 +23,10 @@ interface Shard {
 // same as adamw.ts's `update`.
 const WORKER_SOURCE = `
 const { parentPort } = require("node:worker_threads");
-function update(w, m, v, g, b1, b2, a, c2, eps, shrink) {
+function update(w, m, v, g, b1, b2, a, c2, eps, shrink, gs) {
   const o1 = 1 - b1, o2 = 1 - b2;
   for (let i = 0; i < w.length; i++) {
-    const gi = g[i];
+    const gi = g[i] * gs;
     const mi = b1 * m[i] + o1 * gi;
     const vi = b2 * v[i] + o2 * gi * gi;
     m[i] = mi;
@@ -36,7 +36,7 @@ function update(w, m, v, g, b1, b2, a, c2, eps, shrink) {
 }
 parentPort.on("message", (msg) => {
   const { params, grads, m, v, shrink, h } = msg;
-  for (let k = 0; k < params.length; k++) update(params[k], m[k], v[k], grads[k], h.b1, h.b2, h.a, h.c2, h.eps, shrink[k]);
+  for (let k = 0; k < params.length; k++) update(params[k], m[k], v[k], grads[k], h.b1, h.b2, h.a, h.c2, h.eps, shrink[k], h.gs);
   parentPort.postMessage({ params, grads, m, v }, [...params, ...grads, ...m, ...v].map((a) => a.buffer));
 });
 `;
@@ -92,11 +92,14 @@ export class ParallelAdamW {
     });
   }
 
-  /** One AdamW update of every parameter with the current `grads`; `lr` overrides the default. */
-  async step(lr = this.opts.lr): Promise<void> {
+  /**
+   * One AdamW update of every parameter with the current `grads` times `gradScale` (global-norm clipping folded into
+   * the update: the buffers are read once); `lr` overrides the default.
+   */
+  async step(lr = this.opts.lr, gradScale = 1): Promise<void> {
     const { weightDecay } = this.opts;
     this.t += 1;
-    const h = adamHyper(this.opts, this.t, lr);
+    const h = adamHyper(this.opts, this.t, lr, gradScale);
     const shrink = (k: number) => (this.decay[k] ? 1 - lr * weightDecay : 1);
     const replies = this.workers.map((w, i) => {
       const ks = this.shards[i + 1];
@@ -126,7 +129,7 @@ export class ParallelAdamW {
     });
     // Shard 0 here, while the workers run theirs.
     for (const k of this.shards[0])
-      adamUpdate(this.params[k], this.m[k], this.v[k], this.grads[k], h.b1, h.b2, h.a, h.c2, h.eps, shrink(k));
+      adamUpdate(this.params[k], this.m[k], this.v[k], this.grads[k], h.b1, h.b2, h.a, h.c2, h.eps, shrink(k), h.gs);
     await Promise.all(replies);
   }
 

@@ -35,10 +35,11 @@ export function adamUpdate(
   c2: number,
   eps: number,
   shrink: number,
+  gs: number,
 ): void {
   const [o1, o2] = [1 - b1, 1 - b2];
   for (let i = 0; i < w.length; i++) {
-    const gi = g[i];
+    const gi = g[i] * gs; // the gradient times its clipping scale
     const mi = b1 * m[i] + o1 * gi; // first moment: EMA of g
     const vi = b2 * v[i] + o2 * gi * gi; // second moment: EMA of g²
     m[i] = mi;
@@ -56,8 +57,16 @@ export function adamHyper(
   o: Required<AdamWOptions>,
   t: number,
   lr: number,
-): { b1: number; b2: number; a: number; c2: number; eps: number } {
-  return { b1: o.beta1, b2: o.beta2, a: lr / (1 - o.beta1 ** t), c2: 1 / (1 - o.beta2 ** t), eps: o.eps };
+  gradScale = 1,
+): { b1: number; b2: number; a: number; c2: number; eps: number; gs: number } {
+  return {
+    b1: o.beta1,
+    b2: o.beta2,
+    a: lr / (1 - o.beta1 ** t),
+    c2: 1 / (1 - o.beta2 ** t),
+    eps: o.eps,
+    gs: gradScale,
+  };
 }
 
 export class AdamW {
@@ -77,16 +86,16 @@ export class AdamW {
   }
 
   /** One update with gradients `grads` (same order and sizes as the params); `lr` overrides the default. */
-  step(grads: readonly ArrayLike<number>[], lr = this.opts.lr): void {
+  step(grads: readonly ArrayLike<number>[], lr = this.opts.lr, gradScale = 1): void {
     this.t += 1;
-    const h = adamHyper(this.opts, this.t, lr);
+    const h = adamHyper(this.opts, this.t, lr, gradScale);
     this.params.forEach((p, k) => {
       const g = grads[k];
       if (g.length !== p.data.length)
         throw new ShapeError(`gradient ${k} has ${g.length} values for a parameter of ${p.data.length}`);
       // Decoupled decay: shrink the weight directly, not through the gradient.
       const shrink = p.decay ? 1 - lr * this.opts.weightDecay : 1;
-      adamUpdate(p.data, this.m[k], this.v[k], g, h.b1, h.b2, h.a, h.c2, h.eps, shrink);
+      adamUpdate(p.data, this.m[k], this.v[k], g, h.b1, h.b2, h.a, h.c2, h.eps, shrink, h.gs);
     });
   }
 }

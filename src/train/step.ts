@@ -197,15 +197,12 @@ export class TrainStep {
     const base = { loss: g.loss, gradNorm: g.gradNorm, lp: g.lp, tokens };
     if (!Number.isFinite(g.loss) || !Number.isFinite(g.gradNorm))
       return { ...base, applied: false, ms: { graph: g.graphMs, accumulate: g.accMs, adamw: 0 } };
-    const t0 = performance.now();
-    if (this.o.clip > 0 && g.gradNorm > this.o.clip) {
-      const k = this.o.clip / (g.gradNorm + 1e-6);
-      for (const d of this.opt.grads) for (let e = 0; e < d.length; e++) d[e]! *= k;
-    }
+    // Global-norm clipping as a scale the update applies while it reads the gradients (no pass of its own).
+    const scale = this.o.clip > 0 && g.gradNorm > this.o.clip ? this.o.clip / (g.gradNorm + 1e-6) : 1;
     const t1 = performance.now();
-    await this.opt.step(lr);
+    await this.opt.step(lr, scale);
     const adamw = performance.now() - t1;
-    return { ...base, applied: true, ms: { graph: g.graphMs, accumulate: g.accMs + (t1 - t0), adamw } };
+    return { ...base, applied: true, ms: { graph: g.graphMs, accumulate: g.accMs, adamw } };
   }
 
   /** Optimizer state for checkpoints: moments and step count (set them back with `restore`). */
