@@ -4,6 +4,7 @@
 // (4 topics in neither the training nor the held-out split, half single-, half multi-constraint), scores every
 // response with the rule checkers and prints the table. The choice follows RULE, fixed before the first run.
 // Usage: npm run demo:pilots -- [--out runs/demo-pilots] [--only A,B] [--seed 0] [--valid 300] [--threads 1]
+//        [--smoke] (toy size, for the test)
 // Resumable: each candidate's data, model, checkpoint and generations are kept and skipped when present.
 
 import { existsSync } from "node:fs";
@@ -191,6 +192,8 @@ const { values: args } = parseArgs({
     seed: { type: "string", default: "0" },
     valid: { type: "string", default: "300" },
     threads: { type: "string", default: "1" },
+    /** Toy size for the script's test: the quick profile's model, 60 seeds, 6 SFT steps, 16 new tokens. */
+    smoke: { type: "boolean", default: false },
   },
 });
 const seed = Number(args.seed);
@@ -201,15 +204,15 @@ const log = {
 };
 
 function configOf(p: Candidate): DemoConfig {
-  const base = demoConfig("full", seed);
+  const base = demoConfig(args.smoke ? "quick" : "full", seed);
   return {
     ...base,
     seeds: 1,
     methods: ["sft"],
-    n: p.n,
-    max_chars: p.max_chars,
+    n: args.smoke ? 60 : p.n,
+    max_chars: args.smoke ? 700 : p.max_chars,
     world: { keywords: p.keywords, keyword_weight: p.keyword_weight ?? 1, quote_keywords: p.quote_keywords },
-    sft: { ...base.sft, steps: p.sft_steps, ...(p.lr !== undefined ? { lr: p.lr } : {}) },
+    sft: { ...base.sft, steps: args.smoke ? base.sft.steps : p.sft_steps, ...(p.lr !== undefined ? { lr: p.lr } : {}) },
     threads: Number(args.threads),
   };
 }
@@ -239,14 +242,14 @@ async function pilot(p: Candidate): Promise<Row> {
   if (!existsSync(counts)) {
     const d = await buildOfflineDataset({
       seed,
-      n: p.n,
+      n: c.n,
       evalN: 0,
       validN,
       keywords: p.keywords,
       keywordWeight: p.keyword_weight ?? 1,
       quoteKeywords: p.quote_keywords,
     });
-    const sft = d.sft.filter((e) => recordChars(e.instruction, e.response) <= p.max_chars);
+    const sft = d.sft.filter((e) => recordChars(e.instruction, e.response) <= c.max_chars);
     await writeJsonlAtomic(L.sft, sft);
     await writeJsonlAtomic(L.eval, d.validation);
     await writeFileAtomic(counts, `${JSON.stringify({ sft: sft.length, validation: d.validation.length })}\n`);
