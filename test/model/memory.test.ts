@@ -42,9 +42,9 @@ test("estimate parts by hand: weights, optimizer, activations, logits, gradients
   assert.equal(full.parts.weights, 4 * P);
   assert.equal(full.parts.optimizer, 12 * P);
   const perTokenLayer = MEMORY_FIT.perHidden * 64 + MEMORY_FIT.perMlp * 176 + MEMORY_FIT.perHeadKey * 4 * 100;
-  assert.ok(Math.abs(full.parts.activations - 4 * 4 * 100 * 2 * perTokenLayer) < 1e-6);
-  assert.ok(Math.abs(full.parts.logits - 4 * 4 * 40 * 1000 * MEMORY_FIT.perScoredVocab) < 1e-6);
-  assert.ok(Math.abs(full.parts.gradients - 4 * MEMORY_FIT.perParamBackward * P) < 1e-6);
+  assert.ok(Math.abs(full.parts.activations - MEMORY_FIT.margin * 4 * 4 * 100 * 2 * perTokenLayer) < 1e-6);
+  assert.ok(Math.abs(full.parts.logits - MEMORY_FIT.margin * 4 * 4 * 40 * 1000 * MEMORY_FIT.perScoredVocab) < 1e-6);
+  assert.ok(Math.abs(full.parts.gradients - MEMORY_FIT.margin * 4 * MEMORY_FIT.perParamBackward * P) < 1e-6);
   // LoRA rank 4 on q and v: per layer 4·(64+64) + 4·(32+64) = 896 adapter parameters; a BF16 base holds 2 bytes.
   const lora = estimateMemory(cfg, {
     mode: "lora",
@@ -59,7 +59,7 @@ test("estimate parts by hand: weights, optimizer, activations, logits, gradients
   // Gradient checkpointing: one layer's activations plus the values kept per layer between the passes.
   const ck = estimateMemory(cfg, { mode: "full", sequences: 4, maxLen: 100, scored: 40, checkpoint: true });
   const kept = MEMORY_FIT.perCheckpointHidden * 64 * 2;
-  assert.ok(Math.abs(ck.parts.activations - 4 * 4 * 100 * (perTokenLayer + kept)) < 1e-6);
+  assert.ok(Math.abs(ck.parts.activations - MEMORY_FIT.margin * 4 * 4 * 100 * (perTokenLayer + kept)) < 1e-6);
   assert.equal(ck.parts.logits, full.parts.logits);
   // Scoring keeps no activations for a backward pass.
   const score = estimateMemory(cfg, { mode: "score", sequences: 4, maxLen: 100 });
