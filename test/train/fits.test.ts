@@ -9,10 +9,10 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { promisify } from "node:util";
 import { ConfigError } from "../../src/errors.ts";
-import { estimateMemory, newModelConfig } from "../../src/model/index.ts";
+import { createModel, estimateMemory, loadModelConfig, newModelConfig, saveModelDir } from "../../src/model/index.ts";
 import { checkTrainingFits, logpsMemoryRun, memoryBudget, trainMemoryRun } from "../../src/train/fits.ts";
 import { runTraining } from "../../src/train/index.ts";
-import { config, quietLogger, tmp } from "./helpers.ts";
+import { caseGroups, config, corpus, quietLogger, tmp } from "./helpers.ts";
 
 const run = promisify(execFile);
 const BIN = new URL("../../bin/iopo.js", import.meta.url).pathname;
@@ -90,6 +90,57 @@ test("train: gradient checkpointing turns itself on only when the run would not 
     checkTrainingFits({ ...c, grad_checkpointing: false }, between),
     /options that fit: .*--grad-checkpointing/,
   );
+});
+
+test("train: a run that fits only with checkpointing turns it on, says so, and trains", async () => {
+  const dir = await tmp("fits-ck-run");
+  // Four layers: with one, keeping each layer's input costs more than the layer's activations it saves.
+  const m = createModel(corpus(), {
+    arch: "qwen2",
+    vocabSize: 320,
+    hidden: 32,
+    layers: 4,
+    heads: 2,
+    kvHeads: 1,
+    intermediate: 64,
+    seed: 0,
+  });
+  await saveModelDir(join(dir, "model"), m);
+  const data = join(dir, "groups.jsonl");
+  await writeFile(
+    data,
+    caseGroups(2)
+      .map((g) => `${JSON.stringify(g)}\n`)
+      .join(""),
+  );
+  const c = config({
+    method: "iopo",
+    model: join(dir, "model"),
+    data,
+    out: join(dir, "run"),
+    max_steps: 1,
+    batch: 2,
+    accum: 1,
+    ref_cache: join(dir, "cache"),
+  });
+  const cfg = await loadModelConfig(c.model);
+  const without = estimateMemory(cfg, trainMemoryRun(c)).total;
+  const withCk = estimateMemory(cfg, trainMemoryRun({ ...c, grad_checkpointing: true })).total;
+  assert.ok(withCk < without, `${withCk} vs ${without}`);
+  const before = process.env.IOPO_MEMORY_GB;
+  process.env.IOPO_MEMORY_GB = String((without + withCk) / 2 / GB);
+  try {
+    const logger = quietLogger();
+    const r = await runTraining(c, logger);
+    assert.ok(
+      logger.lines.some((l) => /^gradient checkpointing on: the run needs an estimated/.test(l)),
+      logger.lines.join("\n"),
+    );
+    assert.equal(r.steps, 1);
+  } finally {
+    if (before === undefined) delete process.env.IOPO_MEMORY_GB;
+    else process.env.IOPO_MEMORY_GB = before;
+  }
 });
 
 test("train: --max-len past a Qwen2 sliding window is refused before loading", async () => {
