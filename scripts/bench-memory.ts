@@ -7,7 +7,8 @@
 
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { estimateMemory, newModelConfig } from "../src/model/index.ts";
+import { estimateMemory } from "../src/model/index.ts";
+import { probeShape } from "../test/model/probe-shape.ts";
 
 const PROBE = fileURLToPath(new URL("../test/model/memory-probe.ts", import.meta.url));
 
@@ -35,18 +36,7 @@ for (const [k, s] of SHAPES.entries())
     if (r.status !== 0) throw new Error(`probe failed for ${s.join(" ")}: ${r.stderr}`);
     const { grown } = JSON.parse(r.stdout) as { grown: number };
     const [hidden, layers, heads, kvHeads, intermediate, vocabSize, B, T, R] = s as number[];
-    const cfg = newModelConfig({
-      arch: "qwen2",
-      vocabSize: vocabSize!,
-      hidden: hidden!,
-      layers: layers!,
-      heads: heads!,
-      kvHeads: kvHeads!,
-      intermediate: intermediate!,
-      bosTokenId: null,
-      eosTokenId: 0,
-      padTokenId: null,
-    });
+    const cfg = probeShape(hidden!, layers!, heads!, kvHeads!, intermediate!, vocabSize!);
     const est = estimateMemory(cfg, { mode: "full", sequences: B!, maxLen: T!, scored: R!, checkpoint });
     const estimated = est.parts.activations + est.parts.logits + est.parts.gradients;
     const row = {

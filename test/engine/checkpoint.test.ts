@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import * as E from "../../src/engine/index.ts";
 import { IopoError, ShapeError } from "../../src/errors.ts";
 import { lossParams, resolveLoss, type TokenizedRecord, TrainStep, tokenizedFromIds } from "../../src/train/index.ts";
-import { asGroups, asPairs, golden } from "../train/helpers.ts";
+import { asGroups, asPairs, golden, relNormDiff } from "../train/helpers.ts";
 import { checkOp } from "./check-op.ts";
 
 const PROBE = fileURLToPath(new URL("../model/memory-probe.ts", import.meta.url));
@@ -149,15 +149,7 @@ for (const name of ["llama-tiny", "qwen2-tiny"])
         assert.ok(Math.abs(recomputed.loss - kept.loss) <= 1e-6 * Math.max(1, Math.abs(kept.loss)));
         // Per tensor, the norm of the difference relative to the gradient's norm.
         let worst = 0;
-        for (const [k, g] of kept.grads.entries()) {
-          let diff = 0;
-          let norm = 0;
-          for (let e = 0; e < g.length; e++) {
-            diff += (recomputed.grads[k]![e]! - g[e]!) ** 2;
-            norm += g[e]! ** 2;
-          }
-          worst = Math.max(worst, Math.sqrt(diff) / Math.max(1e-12, Math.sqrt(norm)));
-        }
+        for (const [k, g] of kept.grads.entries()) worst = Math.max(worst, relNormDiff(recomputed.grads[k]!, g));
         assert.ok(worst < 1e-5, `gradients differ by ${worst} (relative norm)`);
       });
 

@@ -3,24 +3,14 @@
 // Runtime's memory pattern off) on a random model, printed as JSON. The step's weights, gradient buffers and AdamW
 // moments exist before the measurement starts. Args: hidden layers heads kvHeads mlp vocab B T R [checkpoint 0|1].
 
-import { initParams, newModelConfig } from "../../src/model/index.ts";
+import { initParams } from "../../src/model/index.ts";
 import { lossParams, resolveLoss, TrainStep, tokenizedFromIds } from "../../src/train/index.ts";
+import { probeShape } from "./probe-shape.ts";
 
 const [hidden, layers, heads, kvHeads, intermediate, vocabSize, B, T, R, checkpoint] = process.argv
   .slice(2)
   .map(Number) as number[];
-const cfg = newModelConfig({
-  arch: "qwen2",
-  vocabSize: vocabSize!,
-  hidden: hidden!,
-  layers: layers!,
-  heads: heads!,
-  kvHeads: kvHeads!,
-  intermediate: intermediate!,
-  bosTokenId: null,
-  eosTokenId: 0,
-  padTokenId: null,
-});
+const cfg = probeShape(hidden!, layers!, heads!, kvHeads!, intermediate!, vocabSize!);
 const params = initParams(cfg, 0);
 const step = await TrainStep.create(cfg, params.table, params.tensors, resolveLoss(lossParams({ name: "sft" })), {
   batch: B!,

@@ -8,30 +8,13 @@ import { spawnSync } from "node:child_process";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { ConfigError } from "../../src/errors.ts";
-import {
-  checkMemory,
-  estimateMemory,
-  MEMORY_FIT,
-  memoryOptions,
-  newModelConfig,
-  parseModelConfig,
-} from "../../src/model/index.ts";
+import { checkMemory, estimateMemory, MEMORY_FIT, memoryOptions, parseModelConfig } from "../../src/model/index.ts";
+
+import { probeShape } from "./probe-shape.ts";
 
 const PROBE = fileURLToPath(new URL("./memory-probe.ts", import.meta.url));
 const GB = 2 ** 30;
-const shape = (hidden: number, layers: number, heads: number, kv: number, mlp: number, vocab: number) =>
-  newModelConfig({
-    arch: "qwen2",
-    vocabSize: vocab,
-    hidden,
-    layers,
-    heads,
-    kvHeads: kv,
-    intermediate: mlp,
-    bosTokenId: null,
-    eosTokenId: 0,
-    padTokenId: null,
-  });
+const shape = probeShape;
 
 test("estimate parts by hand: weights, optimizer, activations, logits, gradients", () => {
   const cfg = shape(64, 2, 4, 2, 176, 1000); // D 16, tied

@@ -43,6 +43,17 @@ export const asGroups = (gs: GoldenGroup[]): TokenizedRecord[] =>
 export const asPairs = (gs: GoldenGroup[]): TokenizedRecord[] =>
   gs.map((g, i) => tokenizedFromIds(`p${i}`, "pair", [g.x1], [g.y1, g.y2]));
 
+/** ‖got − want‖ / ‖want‖ of one tensor (the gradient comparisons of the training tests). */
+export function relNormDiff(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  let diff = 0;
+  let norm = 0;
+  for (let e = 0; e < want.length; e++) {
+    diff += (got[e]! - want[e]!) ** 2;
+    norm += want[e]! ** 2;
+  }
+  return Math.sqrt(diff) / Math.max(1e-12, Math.sqrt(norm));
+}
+
 export const tmp = (prefix: string) => mkdtemp(path.join(os.tmpdir(), `iopo-${prefix}-`));
 
 export function config(o: Partial<TrainConfig> & Pick<TrainConfig, "method" | "out">): TrainConfig {

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { initLora, loraTable, type ModelParams, makeRng, mergeLora } from "../../src/model/index.ts";
 import { lossParams, resolveLoss, type TokenizedRecord, TrainStep } from "../../src/train/index.ts";
-import { asGroups, golden } from "./helpers.ts";
+import { asGroups, golden, relNormDiff } from "./helpers.ts";
 
 const OPTS = { batch: 4, clip: 0, threads: 2, adam: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 } };
 const SPEC = { rank: 4, alpha: 8, dropout: 0, targets: ["q_proj", "k_proj", "v_proj", "o_proj", "down_proj"] as const };
@@ -112,15 +112,8 @@ for (const name of ["qwen2-tiny", "llama-tiny"])
       for (const [got, want] of [
         [gl.grads[i]!, wantA],
         [gl.grads[i + 1]!, wantB],
-      ] as const) {
-        let diff = 0;
-        let norm = 0;
-        for (let e = 0; e < want.length; e++) {
-          diff += (got[e]! - want[e]!) ** 2;
-          norm += want[e]! ** 2;
-        }
-        worst = Math.max(worst, Math.sqrt(diff) / Math.max(1e-12, Math.sqrt(norm)));
-      }
+      ] as const)
+        worst = Math.max(worst, relNormDiff(got, want));
     }
     console.log(`${name}: LoRA adapter gradients vs chain rule: max relative error ${worst.toExponential(2)}`);
     assert.ok(worst < 2e-3, `adapter gradients off by ${worst}`);

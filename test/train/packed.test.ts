@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { lossParams, resolveLoss, type TokenizedRecord, TrainStep } from "../../src/train/index.ts";
-import { asGroups, asPairs, golden } from "./helpers.ts";
+import { asGroups, asPairs, golden, relNormDiff } from "./helpers.ts";
 
 const OPTS = { batch: 2, clip: 0, threads: 2, adam: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 } };
 
@@ -43,15 +43,7 @@ for (const name of ["llama-tiny", "qwen2-tiny"])
         for (const [s, v] of l.entries()) worstLp = Math.max(worstLp, rel(packed.lp[i]![s]!, v));
       assert.ok(worstLp < 1e-5, `log-probs differ by ${worstLp}`);
       let worstGrad = 0;
-      for (const [k, g] of flat.grads.entries()) {
-        let diff = 0;
-        let norm = 0;
-        for (let e = 0; e < g.length; e++) {
-          diff += (packed.grads[k]![e]! - g[e]!) ** 2;
-          norm += g[e]! ** 2;
-        }
-        worstGrad = Math.max(worstGrad, Math.sqrt(diff) / Math.max(1e-12, Math.sqrt(norm)));
-      }
+      for (const [k, g] of flat.grads.entries()) worstGrad = Math.max(worstGrad, relNormDiff(packed.grads[k]!, g));
       assert.ok(worstGrad < 1e-5, `gradients differ by ${worstGrad} (relative norm)`);
       console.log(
         `${name} ${method}: packed vs separate: loss ${rel(packed.loss, flat.loss).toExponential(1)}, log-probs ${worstLp.toExponential(1)}, gradients ${worstGrad.toExponential(1)}`,
