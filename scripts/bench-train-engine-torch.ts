@@ -7,7 +7,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { type BenchTrainOptions, benchSetup } from "../src/cli/bench-train.ts";
-import { saveModelDir } from "../src/model/index.ts";
+import { float32Tensors, saveModelDir } from "../src/model/index.ts";
 import { weightsHash } from "../src/train/index.ts";
 import { checkTorch, trainTorch } from "../src/train/torch/index.ts";
 
@@ -26,7 +26,11 @@ export async function benchEngineTorch(o: BenchTrainOptions): Promise<EngineTorc
   const dir = await mkdtemp(path.join(os.tmpdir(), "iopo-bench-torch-"));
   try {
     const model = path.join(dir, "model");
-    await saveModelDir(model, { config: cfg, params, files: {} });
+    await saveModelDir(model, {
+      config: cfg,
+      params: { table: params.table, tensors: float32Tensors(params.tensors) },
+      files: {},
+    });
     const steps: Record<string, number>[] = [];
     let first = 0;
     const t0 = performance.now();

@@ -10,7 +10,17 @@ import type { Command } from "commander";
 import { z } from "zod";
 import * as E from "../engine/index.ts";
 import { ConfigError } from "../errors.ts";
-import { countParams, initLora, initParams, loraTable, newModelConfig, Rng } from "../model/index.ts";
+import {
+  countParams,
+  float32Tensors,
+  type HeldTensor,
+  initLora,
+  initParams,
+  loraTable,
+  type ModelParams,
+  newModelConfig,
+  Rng,
+} from "../model/index.ts";
 import {
   LOSS_NAMES,
   LOSSES,
@@ -117,6 +127,21 @@ function roundToBf16(tensors: readonly Float32Array[]): void {
       u[i] = ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) << 16;
     }
   }
+}
+
+/**
+ * A frozen base as `iopo train --lora-rank` holds a BF16 checkpoint: matrices as their bfloat16 bits (values already
+ * rounded to BF16), vectors in Float32 (hfdir.ts keepHalf).
+ */
+function heldAsBf16(params: ModelParams): HeldTensor[] {
+  return params.tensors.map((t, i) =>
+    params.table[i]!.shape.length >= 2
+      ? {
+          dtype: "bfloat16",
+          bits: Uint16Array.from(new Uint32Array(t.buffer, t.byteOffset, t.length), (u) => u >>> 16),
+        }
+      : t,
+  );
 }
 
 /** FLOPs of the live MatMul nodes with symbols bound (forward and backward: the graph holds both). */
@@ -245,8 +270,11 @@ export function benchSetup(o: BenchTrainOptions, records?: TokenizedRecord[]) {
     grad_checkpointing: o.gradCheckpointing,
     ...(o.lora > 0 ? { lora_rank: o.lora } : {}),
   });
-  const params = initParams(cfg, 0);
-  if (o.scale === "0.5b") roundToBf16(params.tensors);
+  const f32 = initParams(cfg, 0);
+  if (o.scale === "0.5b") roundToBf16(f32.tensors);
+  // The 0.5B shape stands for a BF16 checkpoint: a LoRA run holds its frozen base as stored (no Float32 copy kept).
+  const params: ModelParams<HeldTensor> =
+    o.scale === "0.5b" && o.lora > 0 ? { table: f32.table, tensors: heldAsBf16(f32) } : f32;
   return { cfg, config, threads, records: records ?? randomRecords(o), params };
 }
 
@@ -261,7 +289,7 @@ export async function benchTrain(o: BenchTrainOptions, records0?: TokenizedRecor
   const step = await TrainStep.create(
     cfg,
     table,
-    lora ? initLora(table, config.seed).tensors : params.tensors,
+    lora ? initLora(table, config.seed).tensors : float32Tensors(params.tensors),
     loss,
     { ...stepOptions(config), ...(profDir ? { profile: path.join(profDir, "ort") } : {}) },
     lora ? { scale: lora.alpha / lora.rank, base: params.tensors } : undefined,

@@ -7,6 +7,7 @@ import { IopoError, ShapeError } from "../errors.ts";
 import { after } from "./checkpoint.ts";
 import { add as addNode } from "./elementwise.ts";
 import { currentGraph, describeNode, type Graph, type Node, type Segment, scope } from "./graph.ts";
+import { upcast } from "./half.ts";
 import { constant } from "./opdef.ts";
 import { isOpName, VJP_RULES } from "./ops.ts";
 import { reduceSum } from "./reduce.ts";
@@ -27,12 +28,36 @@ function sumTo(g: Node, shape: Shape): Node {
   return reshape(axes.length ? reduceSum(g, axes, true) : g, shape);
 }
 
-/** The VJP rule of `n` applied to `d`: one gradient (or null) per input, named under `grad.<node>`. */
+/** Ops that only re-view their input: an upcast seen through them is redone as a whole. */
+const VIEWS = new Set(["Transpose", "Reshape"]);
+
+/** Whether `id` is an upcast of stored half-precision weights (half.ts), possibly seen through views. */
+function isUpcastView(g: Graph, id: number): boolean {
+  let n = g.nodes[id];
+  while (VIEWS.has(n.op)) n = g.nodes[n.inputs[0]];
+  return n.op === "Upcast";
+}
+
+/** The upcast `id` (and the views over it) emitted again, once `dep` exists: the backward's own float32 copy. */
+function reupcast(g: Graph, id: number, dep: Node): Node {
+  const n = g.nodes[id];
+  if (n.op === "Upcast") return upcast(g.nodes[n.inputs[0]], dep);
+  const inner = reupcast(g, n.inputs[0], dep);
+  const rest = n.inputs.slice(1).map((i) => g.nodes[i]);
+  return g.add(n.op, [inner, ...rest], n.attrs, n.shape, n.dtype, n.site);
+}
+
+/**
+ * The VJP rule of `n` applied to `d`: one gradient (or null) per input, named under `grad.<node>`. An input that is
+ * an upcast half-precision weight is upcast again for the rule (after d), so the forward's float32 copy dies with
+ * its forward use instead of living until the backward pass.
+ */
 function pullback(g: Graph, n: Node, d: Node): readonly (Node | null)[] {
   if (!isOpName(n.op))
     throw new IopoError(`no gradient rule for op ${n.op}`, { path: n.site, expected: "an op listed in VJP_RULES" });
   g.scopes.push(`grad.${n.name.replace("/", ".")}`);
-  const gs = VJP_RULES[n.op](d, n);
+  const ins = n.inputs.map((i) => (isUpcastView(g, i) ? reupcast(g, i, d).id : i));
+  const gs = VJP_RULES[n.op](d, ins.some((i, k) => i !== n.inputs[k]) ? { ...n, inputs: ins } : n);
   g.scopes.pop();
   if (gs.length !== n.inputs.length)
     throw new IopoError(`gradient rule for ${n.op} returned ${gs.length} gradients for ${n.inputs.length} inputs`, {

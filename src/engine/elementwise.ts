@@ -4,7 +4,7 @@
 
 import { emit, type Node } from "./graph.ts";
 import { arg, direct, isFloat, lift, noGrad, type OpDef, sameDtype, shapeError, type TensorLike } from "./opdef.ts";
-import { broadcastShapes, type DType } from "./shapes.ts";
+import { broadcastShapes, type DType, isHalf } from "./shapes.ts";
 
 // ---- helpers ----
 
@@ -101,7 +101,15 @@ export const less = (a: TensorLike, b: TensorLike): Node => binary("Less", a, b,
 const Less: OpDef = { lower: direct("Less"), vjp: noGrad };
 
 // ---- Cast ----
-export const cast = (x: Node, to: DType): Node => (x.dtype === to ? x : emit("Cast", [x], { to }, x.shape, to));
+export function cast(x: Node, to: DType): Node {
+  if (isHalf(to) || isHalf(x.dtype))
+    throw shapeError(
+      "Cast: half precision is storage only",
+      "upcast() from stored half-precision bits",
+      `${x.dtype} → ${to}`,
+    );
+  return x.dtype === to ? x : emit("Cast", [x], { to }, x.shape, to);
+}
 const Cast: OpDef = {
   lower: direct("Cast", (n) => ({ to: { i: ONNX_DTYPE[n.dtype] } })),
   // Float-to-float casts pass the gradient back in the input's dtype; casts from integers or bools have none.
@@ -115,7 +123,16 @@ const StopGradient: OpDef = { lower: direct("Identity"), vjp: () => [null] };
 
 // ---- registry ----
 
-export const ONNX_DTYPE: Record<DType, number> = { float32: 1, int32: 6, int64: 7, bool: 9, float64: 11 };
+// bfloat16 values are declared and fed as uint16 bits (4): onnxruntime-node cannot make a bfloat16 tensor.
+export const ONNX_DTYPE: Record<DType, number> = {
+  float32: 1,
+  int32: 6,
+  int64: 7,
+  bool: 9,
+  float64: 11,
+  float16: 10,
+  bfloat16: 4,
+};
 
 export const ELEMENTWISE = {
   Add,

@@ -35,6 +35,7 @@ export {
   scope,
   trace,
 } from "./graph.ts";
+export { upcast } from "./half.ts";
 export { matmul } from "./matmul.ts";
 export {
   linear,
@@ -55,4 +56,4 @@ export { LOWERINGS, OPS, type OpName, VJP_RULES } from "./ops.ts";
 export { reduceMax, reduceMean, reduceSum } from "./reduce.ts";
 export { type Feed, Program, type RuntimeOptions, type TypedArray } from "./runtime.ts";
 export { concat, expand, input, pad, reshape, slice, transpose, transposeLast, zeros } from "./shape.ts";
-export { type Dim, type DType, dimEq, formatShape, numel, type Shape } from "./shapes.ts";
+export { type Dim, type DType, dimEq, formatShape, isHalf, numel, type Shape } from "./shapes.ts";

@@ -1,5 +1,5 @@
 // ONNX emitter: lowers the live part of a graph (what the requested outputs depend on) to an ONNX ModelProto
-// (opset 17) via onnx-proto. Symbolic dims become dim_params, computed at run time from the input that first
+// (opset 26) via onnx-proto. Symbolic dims become dim_params, computed at run time from the input that first
 // carries them. Does not run anything: see runtime.ts.
 
 import onnxProto from "onnx-proto";
@@ -27,7 +27,7 @@ export interface OnnxModel {
   readonly nodeCount: number;
 }
 
-export const OPSET = 17;
+export const OPSET = 26;
 
 // ---- helpers ----
 
@@ -43,6 +43,11 @@ function rawBytes(values: readonly number[], dtype: DType): Uint8Array {
       return new Uint8Array(Int32Array.from(values).buffer);
     case "bool":
       return Uint8Array.from(values, (v) => (v ? 1 : 0));
+    case "bfloat16":
+    case "float16":
+      throw new IopoError(`no ${dtype} constants: half precision is for stored weights only`, {
+        expected: "a float32 constant",
+      });
   }
 }
 
@@ -163,6 +168,7 @@ export function toOnnx(graph: Graph, outputs: Readonly<Record<string, Node>>, na
     if (!isOpName(n.op)) throw new IopoError(`no ONNX lowering for op ${n.op}`, { path: n.site });
     const cx: LowerCtx = {
       input: (i) => valueName(graph.nodes[n.inputs[i]]),
+      node: (i) => graph.nodes[n.inputs[i]],
       output: valueName(n),
       temp: (hint) => `${hint}_${temps++}`,
       add: (opType, ins, os, attrs) => addNode(opType, ins, os, attrs, n.name),

@@ -13,6 +13,8 @@ export type OnnxAttr = { i: number } | { f: number } | { ints: readonly number[]
 export interface LowerCtx {
   /** Value name of input `i` of the node being lowered. */
   input(i: number): string;
+  /** The node of input `i` (its dtype and shape). */
+  node(i: number): Node;
   /** Value name of the node's output. */
   readonly output: string;
   /** A fresh value name for an intermediate. */
@@ -66,6 +68,8 @@ export function constant(values: ArrayLike<number>, shape: readonly number[], dt
   const n = shape.reduce((a, b) => a * b, 1);
   if (values.length !== n)
     throw shapeError("constant: value count does not match shape", `${n} values`, `${values.length}`);
+  if (dtype === "bfloat16" || dtype === "float16")
+    throw shapeError("constant: half precision is storage only", "a float32 constant", dtype);
   return emit("Constant", [], { value: Array.from(values) }, shape, dtype);
 }
 

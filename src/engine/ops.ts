@@ -4,6 +4,7 @@
 import { CHECKPOINT } from "./checkpoint.ts";
 import { ELEMENTWISE } from "./elementwise.ts";
 import { GATHER } from "./gather.ts";
+import { HALF } from "./half.ts";
 import { MATMUL } from "./matmul.ts";
 import type { Lowering, OpDef, VjpRule } from "./opdef.ts";
 import { REDUCE } from "./reduce.ts";
@@ -18,6 +19,7 @@ export const OPS = {
   ...GATHER,
   ...SOFTMAX,
   ...CHECKPOINT,
+  ...HALF,
 } satisfies Record<string, OpDef>;
 
 export type OpName = keyof typeof OPS;

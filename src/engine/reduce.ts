@@ -38,9 +38,9 @@ function reduce(op: string, x: Node, axes: readonly number[], keepdims: boolean)
   return emit(op, [x], { axes: r.axes, keepdims }, r.shape, x.dtype);
 }
 
-const lowerAttrAxes = (opType: string) => (n: Node, cx: LowerCtx) =>
-  cx.add(opType, [cx.input(0)], [cx.output], {
-    axes: { ints: n.attrs.axes as number[] },
+// Since opset 18 (13 for ReduceSum) every reduction takes its axes as an input.
+const lowerAxes = (opType: string) => (n: Node, cx: LowerCtx) =>
+  cx.add(opType, [cx.input(0), cx.int64s(n.attrs.axes as number[])], [cx.output], {
     keepdims: { i: n.attrs.keepdims ? 1 : 0 },
   });
 
@@ -48,11 +48,7 @@ const lowerAttrAxes = (opType: string) => (n: Node, cx: LowerCtx) =>
 export const reduceSum = (x: Node, axes: readonly number[], keepdims = false): Node =>
   reduce("ReduceSum", x, axes, keepdims);
 const ReduceSum: OpDef = {
-  // Since opset 13 ReduceSum takes its axes as an input.
-  lower: (n, cx) =>
-    cx.add("ReduceSum", [cx.input(0), cx.int64s(n.attrs.axes as number[])], [cx.output], {
-      keepdims: { i: n.attrs.keepdims ? 1 : 0 },
-    }),
+  lower: lowerAxes("ReduceSum"),
   vjp: (d, n) => [expand(reshape(d, keptShape(n)), arg(n, 0).shape)],
 };
 
@@ -65,7 +61,7 @@ export function reduceMean(x: Node, axes: readonly number[], keepdims = false): 
   return out;
 }
 const ReduceMean: OpDef = {
-  lower: lowerAttrAxes("ReduceMean"),
+  lower: lowerAxes("ReduceMean"),
   vjp: (d, n) => {
     const count = numel((n.attrs.axes as number[]).map((a) => arg(n, 0).shape[a])) as number;
     return [expand(reshape(div(d, count), keptShape(n)), arg(n, 0).shape)];
@@ -77,7 +73,7 @@ export const reduceMax = (x: Node, axes: readonly number[], keepdims = false): N
   reduce("ReduceMax", x, axes, keepdims);
 // The gradient flows to every position equal to the max (ties share it in full, as in ONNX Runtime training).
 const ReduceMax: OpDef = {
-  lower: lowerAttrAxes("ReduceMax"),
+  lower: lowerAxes("ReduceMax"),
   vjp: (d, n) => {
     const x = arg(n, 0);
     return [mul(reshape(d, keptShape(n)), cast(equal(x, reshape(n, keptShape(n))), x.dtype))];

@@ -10,7 +10,8 @@ import type { DType } from "./shapes.ts";
 
 // ---- types ----
 
-export type TypedArray = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array;
+/** Values to feed or fetch; half-precision inputs take their 16-bit patterns as a Uint16Array. */
+export type TypedArray = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array | Uint16Array;
 
 /** A value to feed: a typed array with its concrete dims. */
 export interface Feed {
@@ -46,6 +47,8 @@ const ORT_TYPE: Record<DType, ort.Tensor.Type> = {
   int64: "int64",
   int32: "int32",
   bool: "bool",
+  float16: "float16",
+  bfloat16: "uint16", // fed as bits; the graph bit-casts them (half.ts)
 };
 
 function checkFeed(info: TensorInfo, f: Feed): void {

@@ -9,7 +9,14 @@ import { callerSite } from "./site.ts";
 /** One dimension: a concrete size, or a canonical product of symbols such as "B" or "4*B*T". */
 export type Dim = number | string;
 export type Shape = readonly Dim[];
-export type DType = "float32" | "float64" | "int64" | "int32" | "bool";
+/**
+ * Value types. `bfloat16` and `float16` are half-precision weights held as stored (graph inputs and rows gathered
+ * from them; half.ts upcasts them); both are fed as their 16-bit patterns.
+ */
+export type DType = "float32" | "float64" | "int64" | "int32" | "bool" | "bfloat16" | "float16";
+
+/** A half-precision storage type (only upcast from, never computed in). */
+export const isHalf = (t: DType): t is "bfloat16" | "float16" => t === "bfloat16" || t === "float16";
 
 // ---- helpers ----
 

@@ -8,7 +8,7 @@ import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { CheckpointError } from "../errors.ts";
 import { type ModelConfig, parseModelConfig } from "./config.ts";
 import { isAdapterDir, loadAdapter, mergeLora } from "./lora.ts";
-import { type LoadedTensor, type ModelParams, paramsFromTensors, paramTable } from "./params.ts";
+import { type HeldTensor, type LoadedTensor, type ModelParams, paramsFromTensors, paramTable } from "./params.ts";
 import { openSafetensors, type WritableDtype, writeSafetensors } from "./safetensors.ts";
 
 // ---- types ----
@@ -22,9 +22,10 @@ export const SIDE_FILES = [
 ] as const;
 export type SideFile = (typeof SIDE_FILES)[number];
 
-export interface ModelDir {
+/** A loaded model directory; `T` is HeldTensor when loaded with `keepHalf` (a frozen base). */
+export interface ModelDir<T extends HeldTensor = Float32Array> {
   readonly config: ModelConfig;
-  readonly params: ModelParams;
+  readonly params: ModelParams<T>;
   /** The side files that exist, parsed. */
   readonly files: Partial<Record<SideFile, unknown>>;
 }
@@ -69,8 +70,14 @@ async function readJson(path: string): Promise<unknown> {
   }
 }
 
-/** All tensors of the directory's safetensors file(s), converted to Float32. */
-async function readWeights(dir: string): Promise<{ tensors: Map<string, LoadedTensor>; path: string }> {
+/**
+ * All tensors of the directory's safetensors file(s), converted to Float32 — except, with `keepHalf`, BF16 and F16
+ * matrices (rank ≥ 2), which stay as stored (norm gains and biases, small, are converted).
+ */
+async function readWeights(
+  dir: string,
+  keepHalf: boolean,
+): Promise<{ tensors: Map<string, LoadedTensor<HeldTensor>>; path: string }> {
   const single = join(dir, "model.safetensors");
   const index = join(dir, "model.safetensors.index.json");
   let files: string[];
@@ -84,13 +91,14 @@ async function readWeights(dir: string): Promise<{ tensors: Map<string, LoadedTe
       expected: "model.safetensors or model.safetensors.index.json",
       hint: "create a model with `iopo init-model --out <dir> --vocab-from <files>`",
     });
-  const tensors = new Map<string, LoadedTensor>();
+  const tensors = new Map<string, LoadedTensor<HeldTensor>>();
   for (const file of files) {
     const reader = await openSafetensors(file);
     try {
       for (const t of reader.tensors) {
         if (tensors.has(t.name)) throw new CheckpointError("tensor stored twice", { path: file, field: t.name });
-        tensors.set(t.name, { shape: t.shape, data: await reader.read(t.name) });
+        const half = keepHalf && (t.dtype === "BF16" || t.dtype === "F16") && t.shape.length >= 2;
+        tensors.set(t.name, { shape: t.shape, data: half ? await reader.readHalf(t.name) : await reader.read(t.name) });
       }
     } finally {
       await reader.close();
@@ -109,12 +117,17 @@ export async function loadModelConfig(dir: string): Promise<ModelConfig> {
   return parseModelConfig(await readJson(path), path);
 }
 
-/** Load a model directory: config, every weight checked against the parameter table, and the side files. */
-export async function loadModelDir(dir: string): Promise<ModelDir> {
+/**
+ * Load a model directory: config, every weight checked against the parameter table, and the side files. With
+ * `keepHalf` (a frozen base: LoRA) BF16/F16 matrices stay in half precision (`HalfTensor`), half the memory.
+ */
+export async function loadModelDir(dir: string, o: { keepHalf: boolean }): Promise<ModelDir<HeldTensor>>;
+export async function loadModelDir(dir: string): Promise<ModelDir>;
+export async function loadModelDir(dir: string, o: { keepHalf?: boolean } = {}): Promise<ModelDir<HeldTensor>> {
   // A LoRA adapter directory (adapter_config.json, no config.json) loads as its base with the adapter merged in.
   if (!(await exists(join(dir, "config.json"))) && (await isAdapterDir(dir))) return loadAdapterMerged(dir);
   const config = await loadModelConfig(dir);
-  const { tensors, path } = await readWeights(dir);
+  const { tensors, path } = await readWeights(dir, o.keepHalf ?? false);
   const params = paramsFromTensors(paramTable(config), tensors, path);
   const files: Partial<Record<SideFile, unknown>> = {};
   for (const name of SIDE_FILES) if (await exists(join(dir, name))) files[name] = await readJson(join(dir, name));

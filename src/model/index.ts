@@ -93,7 +93,11 @@ export {
 export {
   allocateParams,
   countParams,
+  float32Tensors,
   getParam,
+  type HalfTensor,
+  type HeldTensor,
+  isHalfTensor,
   type LoadedTensor,
   type ModelParams,
   numel,

@@ -7,7 +7,7 @@ import type { Node } from "../engine/index.ts";
 import * as E from "../engine/index.ts";
 import { CheckpointError, ShapeError } from "../errors.ts";
 import { checkSequenceLength, type ModelConfig, type ModelDims, modelDims } from "./config.ts";
-import { type ParamSpec, paramTable } from "./params.ts";
+import { type HeldTensor, isHalfTensor, type ParamSpec, paramTable } from "./params.ts";
 import { ropeTables } from "./rope.ts";
 
 // ---- types ----
@@ -62,9 +62,17 @@ export type ParamNodes = ReadonlyMap<string, Node>;
 
 const NEG = -1e9;
 
-/** One graph input per row of the parameter table, named by its HF key. */
-export function paramInputs(table: readonly ParamSpec[]): ParamNodes {
-  return new Map(table.map((row) => [row.key, E.input(row.key, row.shape)]));
+/** The graph dtype of a held tensor: float32, or the half-precision format whose bits it holds. */
+export const heldDtype = (t: HeldTensor): E.DType => (isHalfTensor(t) ? t.dtype : "float32");
+
+/**
+ * One graph input per row of the parameter table, named by its HF key; float32 unless `held` (the tensors that
+ * will be fed, in table order) holds a row in half precision.
+ */
+export function paramInputs(table: readonly ParamSpec[], held?: readonly HeldTensor[]): ParamNodes {
+  return new Map(
+    table.map((row, i) => [row.key, E.input(row.key, row.shape, held?.[i] ? heldDtype(held[i]) : "float32")]),
+  );
 }
 
 /** Data inputs; `B` may be a product such as "4*G" when another input names the symbol (IOPO groups). */
@@ -91,6 +99,12 @@ function param(p: ParamNodes, key: string): Node {
   return n;
 }
 
+/** A weight matrix for a matmul with `x`: upcast per use (once x exists) when held in half precision. */
+function weightOf(p: ParamNodes, key: string, x: Node): Node {
+  const w = param(p, key);
+  return E.isHalf(w.dtype) ? E.upcast(w, x) : w;
+}
+
 /** [B, T, n*D] → [B, n, T, D] */
 const heads = (x: Node, n: number, D: number): Node =>
   E.transpose(E.reshape(x, [x.shape[0], x.shape[1], n, D]), [0, 2, 1, 3]);
@@ -111,7 +125,7 @@ export const LORA_SCALE_KEY = "lora.scale";
  * (`<module>.lora_A.weight`, `<module>.lora_B.weight`, model/lora.ts) are among the parameter nodes.
  */
 function linearOf(p: ParamNodes, module: string, x: Node, bias: boolean): Node {
-  const y = E.linear(x, param(p, `${module}.weight`), bias ? param(p, `${module}.bias`) : undefined); // [B, T, out]
+  const y = E.linear(x, weightOf(p, `${module}.weight`, x), bias ? param(p, `${module}.bias`) : undefined); // [B, T, out]
   const A = p.get(`${module}.lora_A.weight`);
   if (!A) return y;
   const low = E.linear(E.linear(x, A), param(p, `${module}.lora_B.weight`)); // [B, T, r] → [B, T, out]
@@ -176,7 +190,9 @@ export function decoder(
   const m = modelDims(cfg);
   const present: Record<string, Node> = {};
   const table = param(p, "model.embed_tokens.weight");
-  let x = E.scope("embed_tokens", () => (o.rows ? E.embed(table, ids, o.rows) : E.gather(table, ids))); // [B, T, C]
+  const embed = () => (o.rows ? E.embed(table, ids, o.rows) : E.gather(table, ids));
+  // A half-precision table (frozen) is gathered as stored and only its rows are upcast.
+  let x = E.scope("embed_tokens", () => (E.isHalf(table.dtype) ? E.upcast(E.gather(table, ids)) : embed())); // [B, T, C]
   for (let i = 0; i < m.L; i++) {
     const pre = `model.layers.${i}`;
     const layer = (x: Node): Node => {
@@ -206,7 +222,7 @@ export function hidden(cfg: ModelConfig, p: ParamNodes, b: BatchInputs, o: Decod
 
 /** The LM head on hidden states: [..., C] → [..., V] (tied: the embedding matrix). */
 export const lmHead = (m: ModelDims, p: ParamNodes, h: Node): Node =>
-  E.scope("lm_head", () => E.linear(h, m.tied ? param(p, "model.embed_tokens.weight") : param(p, "lm_head.weight")));
+  E.scope("lm_head", () => E.linear(h, weightOf(p, m.tied ? "model.embed_tokens.weight" : "lm_head.weight", h)));
 
 /** Logits [B, T, V] of a batch of token ids. */
 export function forward(cfg: ModelConfig, p: ParamNodes, b: BatchInputs): Node {
@@ -230,9 +246,10 @@ export function sequenceLogps(cfg: ModelConfig, p: ParamNodes, b: BatchInputs, o
 export function llamaInputs(
   cfg: ModelConfig,
   B: E.Dim = "B",
+  held?: readonly HeldTensor[],
 ): { params: ParamNodes; batch: BatchInputs; table: ParamSpec[] } {
   const table = paramTable(cfg);
-  return { params: paramInputs(table), batch: batchInputs(modelDims(cfg), B), table };
+  return { params: paramInputs(table, held), batch: batchInputs(modelDims(cfg), B), table };
 }
 
 /**
@@ -315,7 +332,12 @@ export function batchFeeds(cfg: ModelConfig, seqs: readonly ScoredSequence[]): R
   };
 }
 
-/** Parameter feeds by HF key from a model's tensors (in parameter-table order). */
-export function paramFeeds(table: readonly ParamSpec[], tensors: readonly Float32Array[]): Record<string, E.Feed> {
-  return Object.fromEntries(table.map((row, i) => [row.key, { data: tensors[i], dims: row.shape }]));
+/** Parameter feeds by HF key from a model's tensors (in parameter-table order); half-precision ones as their bits. */
+export function paramFeeds(table: readonly ParamSpec[], tensors: readonly HeldTensor[]): Record<string, E.Feed> {
+  return Object.fromEntries(
+    table.map((row, i) => {
+      const t = tensors[i]!;
+      return [row.key, { data: isHalfTensor(t) ? t.bits : t, dims: row.shape }];
+    }),
+  );
 }

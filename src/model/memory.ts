@@ -22,7 +22,10 @@ export interface MemoryRun {
   readonly maxLen: number;
   /** R: scored (response) tokens per sequence. @default ceil(maxLen / 2) */
   readonly scored?: number;
-  /** Bytes per frozen weight value held in memory (4 = F32, 2 = BF16/F16). Trained weights are F32. @default 4 */
+  /**
+   * Bytes per frozen weight value held in memory (4 = F32, 2 = a LoRA base's BF16/F16 matrices, upcast per use).
+   * Trained weights are F32. @default 4
+   */
   readonly weightBytes?: number;
   /** Extra full copies of the weights held besides the model (e.g. a separate reference model). @default 0 */
   readonly weightCopies?: number;
@@ -118,7 +121,8 @@ export function estimateMemory(cfg: ModelConfig, run: MemoryRun): MemoryEstimate
   const kept = run.mode !== "score" && run.checkpoint ? F.perCheckpointHidden * m.C * m.L : 0;
   const parts = {
     runtime: F.runtimeBytes,
-    weights: P * heldBytes + P * (run.weightBytes ?? 4) * (run.weightCopies ?? 0),
+    // Half-precision weights are upcast per use: the largest float32 copy alive at once is the [V, C] head.
+    weights: P * heldBytes + P * (run.weightBytes ?? 4) * (run.weightCopies ?? 0) + (heldBytes < 4 ? 4 * m.V * m.C : 0),
     optimizer: trained * 12, // gradient buffer + AdamW m and v, F32
     activations: F.margin * 4 * B * T * (layers * perTokenLayer + kept),
     logits: F.margin * 4 * B * R * m.V * (run.mode === "score" ? 2 : F.perScoredVocab),

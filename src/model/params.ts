@@ -2,7 +2,7 @@
 // It drives allocation, init, checked loading (count, names, shapes), saving, optimizer groups and per-tensor tests.
 // Nothing else lists parameters. Does not compute anything on the tensors except init and checks.
 
-import { CheckpointError } from "../errors.ts";
+import { CheckpointError, IopoError } from "../errors.ts";
 import { type ModelConfig, modelDims } from "./config.ts";
 
 // ---- types ----
@@ -22,10 +22,39 @@ export interface ParamSpec {
   readonly layer: number | null;
 }
 
-/** A model's parameters: the table and one Float32Array per row, in table order. */
-export interface ModelParams {
+/**
+ * A frozen weight held as its half-precision checkpoint stores it: the 16-bit patterns, upcast to float32 per use in
+ * the graph (engine/half.ts). Half the memory of Float32 values, and the same values.
+ */
+export interface HalfTensor {
+  readonly dtype: "bfloat16" | "float16";
+  readonly bits: Uint16Array;
+}
+
+/** A weight as held in memory: Float32 values, or (a frozen base's matrices) half-precision bits. */
+export type HeldTensor = Float32Array | HalfTensor;
+
+/**
+ * A model's parameters: the table and one tensor per row, in table order. Float32 unless said otherwise: only a
+ * frozen base (LoRA) holds `HalfTensor`s (hfdir.ts `loadModelDir(dir, { keepHalf: true })`).
+ */
+export interface ModelParams<T extends HeldTensor = Float32Array> {
   readonly table: readonly ParamSpec[];
-  readonly tensors: Float32Array[];
+  readonly tensors: T[];
+}
+
+export const isHalfTensor = (t: HeldTensor): t is HalfTensor => !(t instanceof Float32Array);
+
+/** The tensors as Float32Arrays (weights to train); a half-precision one is a caller's error (frozen bases only). */
+export function float32Tensors(tensors: readonly HeldTensor[]): Float32Array[] {
+  return tensors.map((t) => {
+    if (isHalfTensor(t))
+      throw new IopoError("half-precision weights cannot be trained in place", {
+        expected: "Float32 weights (load the model without keepHalf)",
+        got: t.dtype,
+      });
+    return t;
+  });
 }
 
 // ---- helpers ----
@@ -90,10 +119,10 @@ export function getParam(params: ModelParams, key: string): Float32Array {
   return params.tensors[i]!;
 }
 
-/** A loaded tensor: its shape and Float32 values (whatever dtype it was stored in). */
-export interface LoadedTensor {
+/** A loaded tensor: its shape and values (Float32 whatever dtype it was stored in, unless kept half). */
+export interface LoadedTensor<T extends HeldTensor = Float32Array> {
   readonly shape: readonly number[];
-  readonly data: Float32Array;
+  readonly data: T;
 }
 
 /**
@@ -101,11 +130,11 @@ export interface LoadedTensor {
  * Fails with the lists of missing and unexpected keys by name, or the first shape mismatches, naming `path`.
  * A tied model's file may carry a redundant `lm_head.weight` (some exporters write it); it is ignored.
  */
-export function paramsFromTensors(
+export function paramsFromTensors<T extends HeldTensor = Float32Array>(
   table: readonly ParamSpec[],
-  loaded: ReadonlyMap<string, LoadedTensor>,
+  loaded: ReadonlyMap<string, LoadedTensor<T>>,
   path: string,
-): ModelParams {
+): ModelParams<T> {
   const expected = new Set(table.map((row) => row.key));
   const tiedHead = !expected.has("lm_head.weight") && loaded.has("lm_head.weight");
   const missing = table.filter((row) => !loaded.has(row.key)).map((row) => row.key);

@@ -6,7 +6,7 @@
 import { type FileHandle, open, rename, rm } from "node:fs/promises";
 import { endianness } from "node:os";
 import { CheckpointError } from "../errors.ts";
-import { numel } from "./params.ts";
+import { type HalfTensor, numel } from "./params.ts";
 
 // ---- types ----
 
@@ -30,6 +30,8 @@ export interface SafetensorsReader {
   readonly tensors: readonly TensorInfo[];
   /** Read one tensor, converted to Float32. */
   read(name: string): Promise<Float32Array>;
+  /** Read a BF16 or F16 tensor as it is stored: its 16-bit patterns. */
+  readHalf(name: string): Promise<HalfTensor>;
   close(): Promise<void>;
 }
 
@@ -210,6 +212,21 @@ export async function openSafetensors(path: string): Promise<SafetensorsReader> 
       path,
       metadata,
       tensors,
+      async readHalf(name: string): Promise<HalfTensor> {
+        const t = byName.get(name);
+        if (!t) throw new CheckpointError("no such tensor", { path, field: name, expected: "a key of the header" });
+        if (t.dtype !== "BF16" && t.dtype !== "F16")
+          throw new CheckpointError("not a half-precision tensor", {
+            path,
+            field: name,
+            expected: "BF16 or F16",
+            got: t.dtype,
+          });
+        const bits = new Uint16Array(numel(t.shape));
+        await readExactly(fh, new Uint8Array(bits.buffer), start + t.begin, path);
+        if (!LITTLE) for (let i = 0; i < bits.length; i++) bits[i] = ((bits[i]! & 0xff) << 8) | (bits[i]! >> 8);
+        return { dtype: t.dtype === "BF16" ? "bfloat16" : "float16", bits };
+      },
       async read(name: string): Promise<Float32Array> {
         const t = byName.get(name);
         if (!t) throw new CheckpointError("no such tensor", { path, field: name, expected: "a key of the header" });

@@ -8,6 +8,7 @@ import { ConfigError } from "../errors.ts";
 import {
   checkMemory,
   checkSequenceLength,
+  configDtype,
   estimateMemory,
   formatBytes,
   loadModelConfig,
@@ -34,8 +35,11 @@ export function memoryBudget(env: NodeJS.ProcessEnv = process.env): number {
   return gb * 2 ** 30;
 }
 
-/** The shape of a training run's memory (one micro-batch of `batch` records at `max_len`). */
-export function trainMemoryRun(c: TrainConfig): MemoryRun {
+/**
+ * The shape of a training run's memory (one micro-batch of `batch` records at `max_len`). With the model's config,
+ * a LoRA base stored in BF16/F16 (as config.json's torch_dtype says) counts 2 bytes per weight: it is held as stored.
+ */
+export function trainMemoryRun(c: TrainConfig, cfg?: ModelConfig): MemoryRun {
   const S = SEQUENCE_ORDER[LOSSES[c.method].kind].length;
   const lora = loraOf(c);
   return {
@@ -45,6 +49,7 @@ export function trainMemoryRun(c: TrainConfig): MemoryRun {
     maxLen: c.max_len,
     // A separate --ref is held beside the policy; a policy that is its own reference is not copied (trainer.ts).
     weightCopies: c.ref ? 1 : 0,
+    weightBytes: lora && cfg && configDtype(cfg) !== "F32" ? 2 : 4,
     ...(lora ? { lora: { rank: lora.rank, targets: lora.targets } } : {}),
     checkpoint: c.grad_checkpointing ?? false,
   };
@@ -72,7 +77,7 @@ export async function checkTrainingFits(
   budget: number = memoryBudget(),
 ): Promise<{ checkpoint: boolean; why?: string }> {
   const cfg = await loadModelConfig(c.model);
-  const run = trainMemoryRun(c);
+  const run = trainMemoryRun(c, cfg);
   if (c.grad_checkpointing === undefined) {
     const without = estimateMemory(cfg, run).total;
     const withCk = estimateMemory(cfg, { ...run, checkpoint: true }).total;

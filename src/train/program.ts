@@ -5,7 +5,7 @@
 
 import * as E from "../engine/index.ts";
 import { ShapeError } from "../errors.ts";
-import type { ModelConfig, ParamSpec } from "../model/index.ts";
+import type { HeldTensor, ModelConfig, ParamSpec } from "../model/index.ts";
 import {
   batchFeeds,
   batchInputs,
@@ -118,7 +118,7 @@ export class TrainPrograms {
     /** The traced training graph and its outputs (benchmarks count its MatMul FLOPs), and its ONNX node count. */
     readonly traced: { graph: E.Graph; outputs: Record<string, E.Node>; onnxNodes: number },
     /** With an adapter: the base model's table and tensors, fed as constants (only `table` is trained). */
-    private readonly frozen: { table: readonly ParamSpec[]; tensors: readonly Float32Array[] } | null,
+    private readonly frozen: { table: readonly ParamSpec[]; tensors: readonly HeldTensor[] } | null,
   ) {}
 
   /** Stop the training program's profile (when created with one). */
@@ -129,7 +129,8 @@ export class TrainPrograms {
   /**
    * `profile`: a path prefix for an ORT profile of the training program (benchmarks). `checkpoint`: recompute
    * each layer in the backward pass (model/llama.ts DecoderOptions). `lora`: train only the adapter's table
-   * (model/lora.ts) on top of the frozen base tensors; scoring stays the base (the reference).
+   * (model/lora.ts) on top of the frozen base tensors (half-precision ones upcast per use); scoring stays the base
+   * (the reference).
    */
   static async create(
     cfg: ModelConfig,
@@ -139,7 +140,7 @@ export class TrainPrograms {
       profile?: string;
       sharedPrefix?: boolean;
       checkpoint?: boolean;
-      lora?: { table: readonly ParamSpec[]; scale: number; base: readonly Float32Array[] };
+      lora?: { table: readonly ParamSpec[]; scale: number; base: readonly HeldTensor[] };
     } = {},
   ): Promise<TrainPrograms> {
     const { threads, profile } = o;
@@ -147,7 +148,7 @@ export class TrainPrograms {
     // Shared prefix: the S sequences of a record are S/2 packed rows `x | y_a | y_b` (model/packed.ts).
     const packed = Boolean(o.sharedPrefix) && S % 2 === 0;
     const { graph, result } = E.trace(() => {
-      const base = paramInputs(paramTable(cfg));
+      const base = paramInputs(paramTable(cfg), o.lora?.base);
       const table = o.lora ? [...o.lora.table] : paramTable(cfg);
       const trained = o.lora ? paramInputs(table) : base;
       const params = o.lora ? new Map([...base, ...trained, [LORA_SCALE_KEY, E.scalar(o.lora.scale)] as const]) : base;
@@ -168,7 +169,7 @@ export class TrainPrograms {
     const train = await E.Program.create(model, profile ? { ...t, profile: true, profilePrefix: profile } : t);
     // Scoring: its own trace with a plain batch dim (no record structure).
     const scoring = E.trace(() => {
-      const { params, batch } = llamaInputs(cfg);
+      const { params, batch } = llamaInputs(cfg, "B", o.lora?.base);
       return sequenceLogps(cfg, params, batch); // [B]
     });
     const score = await E.Program.create(E.toOnnx(scoring.graph, { lp: scoring.result }, "score"), t);
@@ -211,11 +212,14 @@ export class TrainPrograms {
     return { lp: out.lp as Float32Array, loss: (out.loss as Float32Array)[0]! };
   }
 
-  /** Summed response log-probs of sequences under full model `params` (any count; padded to the longest). */
-  async logps(params: readonly Float32Array[], seqs: readonly ScoredSequence[]): Promise<Float32Array> {
+  /**
+   * Summed response log-probs of sequences under full model `params` (any count; padded to the longest). With an
+   * adapter the scoring program was built for the base's tensors: `params` must hold the same dtypes.
+   */
+  async logps(params: readonly HeldTensor[], seqs: readonly ScoredSequence[]): Promise<Float32Array> {
     const out = await this.score.run({
       ...batchFeeds(this.cfg, seqs),
-      ...paramFeeds(this.frozen?.table ?? this.table, params as Float32Array[]),
+      ...paramFeeds(this.frozen?.table ?? this.table, params),
     });
     return out.lp as Float32Array;
   }

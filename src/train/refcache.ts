@@ -7,7 +7,14 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CheckpointError, describe } from "../errors.ts";
 import { JsonlAppender } from "../io/index.ts";
-import type { ModelConfig, ModelParams, ScoredSequence } from "../model/index.ts";
+import {
+  decodeToF32,
+  type HeldTensor,
+  isHalfTensor,
+  type ModelConfig,
+  type ModelParams,
+  type ScoredSequence,
+} from "../model/index.ts";
 
 // ---- types ----
 
@@ -20,17 +27,32 @@ export interface RefStats {
 
 // ---- exports ----
 
-/** Hash of a model's config and weights (sha256, hex): the identity of a reference model. */
-export function weightsHash(cfg: ModelConfig, params: ModelParams): string {
+/**
+ * Hash of a model's config and weights (sha256, hex): the identity of a reference model. Weights are hashed as
+ * their Float32 values however they are held, so a base kept in half precision has the hash it has in Float32.
+ */
+export function weightsHash(cfg: ModelConfig, params: ModelParams<HeldTensor>): string {
   const h = createHash("sha256");
   h.update(JSON.stringify(cfg));
   params.table.forEach((row, i) => {
     h.update(row.key);
     const t = params.tensors[i]!;
-    h.update(new Uint8Array(t.buffer, t.byteOffset, t.byteLength));
+    if (!isHalfTensor(t)) {
+      h.update(new Uint8Array(t.buffer, t.byteOffset, t.byteLength));
+      return;
+    }
+    const stored = t.dtype === "bfloat16" ? "BF16" : "F16";
+    for (let at = 0; at < t.bits.length; at += HASH_CHUNK) {
+      const part = t.bits.subarray(at, at + HASH_CHUNK);
+      const f32 = decodeToF32(new Uint8Array(part.buffer, part.byteOffset, part.byteLength), stored, part.length);
+      h.update(new Uint8Array(f32.buffer));
+    }
   });
   return h.digest("hex");
 }
+
+/** Values upcast at a time when hashing a half-precision tensor. */
+const HASH_CHUNK = 1 << 20;
 
 /** Key of one sequence: its prompt and response ids. */
 export function sequenceKey(s: ScoredSequence): string {

@@ -9,7 +9,7 @@ import { detectFormat, JsonlAppender, readJsonFile, writeFileAtomic } from "../i
 import { checkTokenizerFitsModel, loadModelConfig, loadModelDir, loadTokenizer, paramTable } from "../model/index.ts";
 import { latestCheckpoint, paramTableHash } from "./checkpoint.ts";
 import { chatEncoder, loadRecords, type TruncationReport, tokenizeRecords, truncateRecords } from "./collate.ts";
-import type { TrainConfig } from "./config.ts";
+import { loraOf, type TrainConfig } from "./config.ts";
 import { checkTrainingFits } from "./fits.ts";
 import { LOSSES } from "./losses.ts";
 import { weightsHash } from "./refcache.ts";
@@ -77,7 +77,8 @@ async function loadModels(c: TrainConfig) {
     const refHash = c.ref ? await weightsHashOfDir(c.ref, refConfig) : modelHash;
     return { config, refConfig, modelHash, refHash: c.ref ? refHash : undefined, loaded: null };
   }
-  const model = await loadModelDir(c.model);
+  // A LoRA base is frozen: its BF16/F16 matrices stay in half precision (upcast per use in the graph).
+  const model = await loadModelDir(c.model, { keepHalf: loraOf(c) !== null });
   const reference = c.ref ? await loadModelDir(c.ref) : model;
   return {
     config: model.config,

@@ -5,7 +5,7 @@
 
 import os from "node:os";
 import { ParallelAdamW } from "../engine/index.ts";
-import type { ModelConfig, ParamSpec, ScoredSequence } from "../model/index.ts";
+import type { HeldTensor, ModelConfig, ParamSpec, ScoredSequence } from "../model/index.ts";
 import type { TokenizedRecord } from "./collate.ts";
 import type { TrainConfig } from "./config.ts";
 import { type ResolvedLoss, SEQUENCE_ORDER } from "./losses.ts";
@@ -105,7 +105,8 @@ export class TrainStep {
 
   /**
    * Compile the programs for a model and loss; `initial` weights of `table` are taken over by the optimizer (read
-   * `params`). With `lora`, `table` is the adapter's and the base tensors stay frozen (fed, never updated).
+   * `params`). With `lora`, `table` is the adapter's and the base tensors stay frozen (fed, never updated; BF16/F16
+   * matrices may stay in half precision, upcast per use in the graph).
    */
   static async create(
     cfg: ModelConfig,
@@ -113,7 +114,7 @@ export class TrainStep {
     initial: readonly Float32Array[],
     loss: ResolvedLoss,
     o: StepOptions,
-    lora?: { readonly scale: number; readonly base: readonly Float32Array[] },
+    lora?: { readonly scale: number; readonly base: readonly HeldTensor[] },
   ): Promise<TrainStep> {
     const threads = o.threads || os.availableParallelism();
     const programs = await TrainPrograms.create(cfg, loss, {
@@ -141,7 +142,7 @@ export class TrainStep {
   }
 
   /** Summed response log-probs of sequences under full-model `tensors` (the scoring program: no adapter). */
-  logps(tensors: readonly Float32Array[], seqs: readonly ScoredSequence[]): Promise<Float32Array> {
+  logps(tensors: readonly HeldTensor[], seqs: readonly ScoredSequence[]): Promise<Float32Array> {
     return this.programs.logps(tensors, seqs);
   }
 

@@ -5,7 +5,16 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { ConfigError, IopoError } from "../errors.ts";
-import { initLora, loraTable, type ModelDir, Rng } from "../model/index.ts";
+import {
+  float32Tensors,
+  formatBytes,
+  type HeldTensor,
+  initLora,
+  isHalfTensor,
+  loraTable,
+  type ModelDir,
+  Rng,
+} from "../model/index.ts";
 import {
   type CheckpointWeights,
   latestCheckpoint,
@@ -35,9 +44,12 @@ export interface TrainLogger {
 
 export interface RunInputs {
   readonly config: TrainConfig;
-  /** The starting model (its tokenizer files travel into every checkpoint). */
-  readonly model: ModelDir;
-  readonly reference: ModelDir;
+  /**
+   * The starting model (its tokenizer files travel into every checkpoint). Float32, except a LoRA run's frozen
+   * base, whose BF16/F16 matrices may be held in half precision (`loadModelDir(dir, { keepHalf: true })`).
+   */
+  readonly model: ModelDir<HeldTensor>;
+  readonly reference: ModelDir<HeldTensor>;
   readonly records: readonly TokenizedRecord[];
   readonly logger: TrainLogger;
   /**
@@ -87,6 +99,14 @@ async function referenceLogps(
   return { ref: records.map((_, i) => values.subarray(i * S, (i + 1) * S)), stats };
 }
 
+/** How a LoRA run holds its frozen base: matrices kept in half precision, and the memory that saves. */
+function heldLine(tensors: readonly HeldTensor[]): string {
+  const half = tensors.filter(isHalfTensor);
+  if (half.length === 0) return "LoRA base held in float32 (its checkpoint is not BF16/F16)";
+  const values = half.reduce((a, t) => a + t.bits.length, 0);
+  return `LoRA base held as stored: ${half.length} matrices in ${half[0]!.dtype} (${formatBytes(2 * values)}; ${formatBytes(4 * values)} in float32), upcast per use`;
+}
+
 // ---- exports ----
 
 export async function train(inp: RunInputs): Promise<TrainResult> {
@@ -113,8 +133,9 @@ export async function train(inp: RunInputs): Promise<TrainResult> {
   const initial = lora
     ? initLora(table, c.seed).tensors
     : inp.handOver
-      ? [...inp.model.params.tensors]
-      : inp.model.params.tensors.map((t) => Float32Array.from(t));
+      ? float32Tensors(inp.model.params.tensors)
+      : float32Tensors(inp.model.params.tensors).map((t) => Float32Array.from(t));
+  if (lora) logger.info(heldLine(inp.model.params.tensors));
   const step = await TrainStep.create(
     inp.model.config,
     table,
