@@ -100,7 +100,8 @@ async function main(f: Record<string, string>): Promise<void> {
     `0.5B scale check: Qwen2.5-0.5B shape (24 layers, hidden 896, 14/2 heads, MLP 4864, vocab 151,936, tied), BF16-rounded random weights, real Qwen2 tokenizer; 1 IOPO group of 4 sequences × ${Number(f.prompt ?? 413) + Number(f.response ?? 317)} tokens (prompt ${f.prompt ?? 413}, response ${f.response ?? 317}), shared prefix; memory floor ${(floor / 2 ** 30).toFixed(1)} GB available`,
   );
   for (const phase of phases) {
-    const args = ["--import", "tsx", self, "--child", phase, ...Object.entries(f).flatMap(([k, v]) => [`--${k}`, v])];
+    // --expose-gc: the child collects the Float32 random init it converted to BF16 before it measures (benchTrain).
+    const args = ["--expose-gc", "--import", "tsx", self, "--child", phase, ...Object.entries(f).flatMap(([k, v]) => [`--${k}`, v])];
     const p = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     p.stdout.on("data", (d: Buffer) => {

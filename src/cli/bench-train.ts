@@ -14,9 +14,11 @@ import {
   countParams,
   float32Tensors,
   type HeldTensor,
+  halfHeld,
   initLora,
   initParams,
   loraTable,
+  type ModelConfig,
   type ModelParams,
   newModelConfig,
   Rng,
@@ -130,18 +132,18 @@ function roundToBf16(tensors: readonly Float32Array[]): void {
 }
 
 /**
- * A frozen base as `iopo train --lora-rank` holds a BF16 checkpoint: matrices as their bfloat16 bits (values already
- * rounded to BF16), vectors in Float32 (hfdir.ts keepHalf).
+ * A frozen base as `iopo train --lora-rank` holds a BF16 checkpoint (hfdir.ts `halfHeld`): the matrices but the
+ * head's as their bfloat16 bits (values already rounded to BF16), the rest in Float32.
  */
-function heldAsBf16(params: ModelParams): HeldTensor[] {
-  return params.tensors.map((t, i) =>
-    params.table[i]!.shape.length >= 2
-      ? {
-          dtype: "bfloat16",
-          bits: Uint16Array.from(new Uint32Array(t.buffer, t.byteOffset, t.length), (u) => u >>> 16),
-        }
-      : t,
-  );
+function heldAsBf16(cfg: ModelConfig, params: ModelParams): HeldTensor[] {
+  const half = halfHeld(cfg);
+  return params.tensors.map((t, i) => {
+    if (!half(params.table[i]!.key, params.table[i]!.shape)) return t;
+    const u = new Uint32Array(t.buffer, t.byteOffset, t.length);
+    const bits = new Uint16Array(t.length);
+    for (let e = 0; e < bits.length; e++) bits[e] = u[e]! >>> 16;
+    return { dtype: "bfloat16", bits };
+  });
 }
 
 /** FLOPs of the live MatMul nodes with symbols bound (forward and backward: the graph holds both). */
@@ -274,12 +276,15 @@ export function benchSetup(o: BenchTrainOptions, records?: TokenizedRecord[]) {
   if (o.scale === "0.5b") roundToBf16(f32.tensors);
   // The 0.5B shape stands for a BF16 checkpoint: a LoRA run holds its frozen base as stored (no Float32 copy kept).
   const params: ModelParams<HeldTensor> =
-    o.scale === "0.5b" && o.lora > 0 ? { table: f32.table, tensors: heldAsBf16(f32) } : f32;
+    o.scale === "0.5b" && o.lora > 0 ? { table: f32.table, tensors: heldAsBf16(cfg, f32) } : f32;
   return { cfg, config, threads, records: records ?? randomRecords(o), params };
 }
 
 export async function benchTrain(o: BenchTrainOptions, records0?: TokenizedRecord[]): Promise<BenchTrainResult> {
   const { cfg, config, threads, records, params } = benchSetup(o, records0);
+  // A half-precision base left its Float32 random init behind as garbage (`iopo train` never makes one): collect it
+  // before measuring, where the process was started with --expose-gc (the scale check's children are).
+  (globalThis as { gc?: () => void }).gc?.();
   const loss = resolveLoss(lossOf(config));
   const lora = loraOf(config);
   const profDir = o.profile ? await mkdtemp(path.join(os.tmpdir(), "iopo-prof-")) : null;

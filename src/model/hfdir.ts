@@ -71,12 +71,12 @@ async function readJson(path: string): Promise<unknown> {
 }
 
 /**
- * All tensors of the directory's safetensors file(s), converted to Float32 — except, with `keepHalf`, BF16 and F16
- * matrices (rank ≥ 2), which stay as stored (norm gains and biases, small, are converted).
+ * All tensors of the directory's safetensors file(s), converted to Float32 — except the BF16/F16 tensors `keepHalf`
+ * names, which stay as stored.
  */
 async function readWeights(
   dir: string,
-  keepHalf: boolean,
+  keepHalf: (name: string, shape: readonly number[]) => boolean = () => false,
 ): Promise<{ tensors: Map<string, LoadedTensor<HeldTensor>>; path: string }> {
   const single = join(dir, "model.safetensors");
   const index = join(dir, "model.safetensors.index.json");
@@ -97,7 +97,7 @@ async function readWeights(
     try {
       for (const t of reader.tensors) {
         if (tensors.has(t.name)) throw new CheckpointError("tensor stored twice", { path: file, field: t.name });
-        const half = keepHalf && (t.dtype === "BF16" || t.dtype === "F16") && t.shape.length >= 2;
+        const half = (t.dtype === "BF16" || t.dtype === "F16") && keepHalf(t.name, t.shape);
         tensors.set(t.name, { shape: t.shape, data: half ? await reader.readHalf(t.name) : await reader.read(t.name) });
       }
     } finally {
@@ -118,8 +118,19 @@ export async function loadModelConfig(dir: string): Promise<ModelConfig> {
 }
 
 /**
+ * Which stored BF16/F16 tensors a frozen base keeps in half precision: the matrices (rank ≥ 2) except the one the LM
+ * head multiplies by (`lm_head.weight`, or the tied embedding). Upcast per use, the head would be a [V, C] float32
+ * temporary every step — at 0.5B, 0.5 GB that ONNX Runtime's arena keeps — for a saving of the same size.
+ */
+export function halfHeld(config: ModelConfig): (name: string, shape: readonly number[]) => boolean {
+  const head = config.tie_word_embeddings ? "model.embed_tokens.weight" : "lm_head.weight";
+  return (name, shape) => shape.length >= 2 && name !== head;
+}
+
+/**
  * Load a model directory: config, every weight checked against the parameter table, and the side files. With
- * `keepHalf` (a frozen base: LoRA) BF16/F16 matrices stay in half precision (`HalfTensor`), half the memory.
+ * `keepHalf` (a frozen base: LoRA) BF16/F16 matrices stay in half precision (`HalfTensor`), half the memory —
+ * all but the head's (`halfHeld`).
  */
 export async function loadModelDir(dir: string, o: { keepHalf: boolean }): Promise<ModelDir<HeldTensor>>;
 export async function loadModelDir(dir: string): Promise<ModelDir>;
@@ -127,7 +138,7 @@ export async function loadModelDir(dir: string, o: { keepHalf?: boolean } = {}):
   // A LoRA adapter directory (adapter_config.json, no config.json) loads as its base with the adapter merged in.
   if (!(await exists(join(dir, "config.json"))) && (await isAdapterDir(dir))) return loadAdapterMerged(dir);
   const config = await loadModelConfig(dir);
-  const { tensors, path } = await readWeights(dir, o.keepHalf ?? false);
+  const { tensors, path } = await readWeights(dir, o.keepHalf ? halfHeld(config) : undefined);
   const params = paramsFromTensors(paramTable(config), tensors, path);
   const files: Partial<Record<SideFile, unknown>> = {};
   for (const name of SIDE_FILES) if (await exists(join(dir, name))) files[name] = await readJson(join(dir, name));

@@ -27,6 +27,7 @@ export { type CreateModelOptions, createModel, SPECIAL_TOKENS } from "./create.t
 export { type GenerateOptions, type Generation, Generator, ModelProvider } from "./generate.ts";
 export {
   configDtype,
+  halfHeld,
   loadModelConfig,
   loadModelDir,
   type ModelDir,

@@ -23,8 +23,8 @@ export interface MemoryRun {
   /** R: scored (response) tokens per sequence. @default ceil(maxLen / 2) */
   readonly scored?: number;
   /**
-   * Bytes per frozen weight value held in memory (4 = F32, 2 = a LoRA base's BF16/F16 matrices, upcast per use).
-   * Trained weights are F32. @default 4
+   * Bytes per frozen weight value held in memory (4 = F32, 2 = a LoRA base's BF16/F16 matrices, upcast per use;
+   * the head stays F32). Trained weights are F32. @default 4
    */
   readonly weightBytes?: number;
   /** Extra full copies of the weights held besides the model (e.g. a separate reference model). @default 0 */
@@ -121,8 +121,8 @@ export function estimateMemory(cfg: ModelConfig, run: MemoryRun): MemoryEstimate
   const kept = run.mode !== "score" && run.checkpoint ? F.perCheckpointHidden * m.C * m.L : 0;
   const parts = {
     runtime: F.runtimeBytes,
-    // Half-precision weights are upcast per use: the largest float32 copy alive at once is the [V, C] head.
-    weights: P * heldBytes + P * (run.weightBytes ?? 4) * (run.weightCopies ?? 0) + (heldBytes < 4 ? 4 * m.V * m.C : 0),
+    // A half-precision base keeps its head ([V, C]) in float32 (hfdir.ts halfHeld).
+    weights: heldBytes * (P - m.V * m.C) + 4 * m.V * m.C + P * (run.weightBytes ?? 4) * (run.weightCopies ?? 0),
     optimizer: trained * 12, // gradient buffer + AdamW m and v, F32
     activations: F.margin * 4 * B * T * (layers * perTokenLayer + kept),
     logits: F.margin * 4 * B * R * m.V * (run.mode === "score" ? 2 : F.perScoredVocab),
