@@ -101,7 +101,15 @@ async function main(f: Record<string, string>): Promise<void> {
   );
   for (const phase of phases) {
     // --expose-gc: the child collects the Float32 random init it converted to BF16 before it measures (benchTrain).
-    const args = ["--expose-gc", "--import", "tsx", self, "--child", phase, ...Object.entries(f).flatMap(([k, v]) => [`--${k}`, v])];
+    const args = [
+      "--expose-gc",
+      "--import",
+      "tsx",
+      self,
+      "--child",
+      phase,
+      ...Object.entries(f).flatMap(([k, v]) => [`--${k}`, v]),
+    ];
     const p = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     p.stdout.on("data", (d: Buffer) => {
