@@ -2,7 +2,8 @@
 // rounded to BF16) with the real Qwen2 tokenizer (../shared/data/tokenizers/qwen2/) on TRACE-shaped IOPO groups:
 // prompts and responses are TRACE instructions tokenized with the Qwen2.5 chat template, cut to --prompt/--response
 // tokens (default 413 + 317 ≈ 730 per sequence, prompt ≈ 1.3 × response). LoRA (rank 8, all linear layers) and full
-// fine-tuning each run in a child process while this one watches the machine's available memory and kills the child
+// fine-tuning (LoRA's frozen base held in BF16 as `iopo train` holds a BF16 checkpoint, all matrices but the head's)
+// each run in a child process while this one watches the machine's available memory and kills the child
 // below --min-free-gb (a shared machine must not swap or reach the OOM killer). Prints s/step, tokens/s and peak RSS
 // per step; each phase with and without gradient checkpointing (`+ck`). Usage: node --import tsx
 // scripts/bench-train-scale.ts [--steps 2] [--prompt 413] [--response 317] [--phases lora,lora+ck,full+ck,full]
@@ -145,7 +146,7 @@ async function main(f: Record<string, string>): Promise<void> {
     };
     const s = r.step_ms.map((x) => (x / 1000).toFixed(1)).join(", ");
     console.log(
-      `${phase.startsWith("lora") ? "LoRA r8 IOPO" : "full IOPO"}${phase.endsWith("+ck") ? " + gradient checkpointing" : ""} (${r.trained_parameters.toLocaleString("en")} of ${r.parameters.toLocaleString("en")} parameters trained): ${s} s/step timed (median split: ORT forward + backward ${(r.graph_ms_median / 1000).toFixed(1)} s, norm/clip ${(r.accumulate_ms_median / 1000).toFixed(1)} s, AdamW ${(r.adamw_ms_median / 1000).toFixed(1)} s), ${r.tokens_per_s} tokens/s; peak RSS per step (warm-up first) ${r.peak_rss_mb.map((x) => (x / 1024).toFixed(2)).join(", ")} GB; ${low}`,
+      `${phase.startsWith("lora") ? "LoRA r8 IOPO (BF16 base held as stored but the head)" : "full IOPO (float32 weights)"}${phase.endsWith("+ck") ? " + gradient checkpointing" : ""} (${r.trained_parameters.toLocaleString("en")} of ${r.parameters.toLocaleString("en")} parameters trained): ${s} s/step timed (median split: ORT forward + backward ${(r.graph_ms_median / 1000).toFixed(1)} s, norm/clip ${(r.accumulate_ms_median / 1000).toFixed(1)} s, AdamW ${(r.adamw_ms_median / 1000).toFixed(1)} s), ${r.tokens_per_s} tokens/s; peak RSS per step (warm-up first) ${r.peak_rss_mb.map((x) => (x / 1024).toFixed(2)).join(", ")} GB; ${low}`,
     );
   }
 }

@@ -56,8 +56,14 @@ function pullback(g: Graph, n: Node, d: Node): readonly (Node | null)[] {
   if (!isOpName(n.op))
     throw new IopoError(`no gradient rule for op ${n.op}`, { path: n.site, expected: "an op listed in VJP_RULES" });
   g.scopes.push(`grad.${n.name.replace("/", ".")}`);
-  const ins = n.inputs.map((i) => (isUpcastView(g, i) ? reupcast(g, i, d).id : i));
-  const gs = VJP_RULES[n.op](d, ins.some((i, k) => i !== n.inputs[k]) ? { ...n, inputs: ins } : n);
+  const redo = d.dtype === "float32" ? n.inputs.filter((i) => isUpcastView(g, i)) : [];
+  g.argSubstitutes = redo.length > 0 ? new Map(redo.map((i) => [i, reupcast(g, i, d).id])) : null;
+  let gs: readonly (Node | null)[];
+  try {
+    gs = VJP_RULES[n.op](d, n);
+  } finally {
+    g.argSubstitutes = null;
+  }
   g.scopes.pop();
   if (gs.length !== n.inputs.length)
     throw new IopoError(`gradient rule for ${n.op} returned ${gs.length} gradients for ${n.inputs.length} inputs`, {
@@ -157,7 +163,8 @@ export function gradients(outputs: readonly Node[], seeds: readonly Node[], wrt:
   const reach = new Uint8Array(last + 1);
   for (let id = 0; id <= last; id++) {
     const n = g.nodes[id];
-    reach[id] = wanted.has(id) || (n.op !== "StopGradient" && n.inputs.some((i) => reach[i])) ? 1 : 0;
+    const stops = n.op === "StopGradient" || n.op === "Upcast"; // an upcast's dependency carries no gradient
+    reach[id] = wanted.has(id) || (!stops && n.inputs.some((i) => reach[i])) ? 1 : 0;
   }
   const grads = new Map<number, Node>();
   const accumulate = (id: number, d: Node) => {

@@ -49,6 +49,11 @@ export class Graph {
   readonly scopes: string[] = [];
   /** Checkpointed segments, in creation order (not part of the JSON form: a loaded graph keeps every value). */
   readonly segments: Segment[] = [];
+  /**
+   * While a gradient rule runs: inputs it reads through `arg()` in place of the node's own (node id → id). The
+   * walker sets it to hand a rule re-upcast half-precision weights (autodiff.ts).
+   */
+  argSubstitutes: ReadonlyMap<number, number> | null = null;
 
   /** Append a node; `inputs` must be nodes of this graph. */
   add(op: string, inputs: readonly Node[], attrs: Attrs, shape: Shape, dtype: DType, site?: string): Node {

@@ -28,6 +28,8 @@ export interface OnnxModel {
 }
 
 export const OPSET = 26;
+/** The ONNX IR version written: 13, the newest ONNX Runtime 1.30 reads (opset 26 needs a recent one). */
+export const IR_VERSION = 13;
 
 // ---- helpers ----
 
@@ -182,7 +184,7 @@ export function toOnnx(graph: Graph, outputs: Readonly<Record<string, Node>>, na
 
   const outputInfo = outs.map(([oname, n]) => ({ name: oname, shape: n.shape, dtype: n.dtype }));
   const model = onnx.ModelProto.create({
-    irVersion: 8,
+    irVersion: IR_VERSION,
     producerName: "iopo",
     opsetImport: [{ domain: "", version: OPSET }],
     graph: {

@@ -3,7 +3,7 @@
 
 import { ShapeError } from "../errors.ts";
 import { callerSite, currentGraph, emit, type Node } from "./graph.ts";
-import { type Dim, type DType, formatShape, type Shape } from "./shapes.ts";
+import { type Dim, type DType, formatShape, isHalf, type Shape } from "./shapes.ts";
 
 // ---- types ----
 
@@ -41,7 +41,10 @@ export type TensorLike = Node | number;
 // ---- exports ----
 
 /** The i-th input node of `n` in the active graph. */
-export const arg = (n: Node, i: number): Node => currentGraph().node(n.inputs[i]);
+export const arg = (n: Node, i: number): Node => {
+  const g = currentGraph();
+  return g.node(g.argSubstitutes?.get(n.inputs[i]) ?? n.inputs[i]);
+};
 
 export const isFloat = (t: DType): boolean => t === "float32" || t === "float64";
 
@@ -83,12 +86,19 @@ export function lift(a: TensorLike, b: TensorLike): [Node, Node] {
   return [a, b];
 }
 
+/** Two operands of one dtype, which is not a half-precision storage type (those are only upcast from). */
 export function sameDtype(what: string, a: Node, b: Node): void {
   if (a.dtype !== b.dtype)
     throw shapeError(
       `${what}: dtypes differ`,
       "equal dtypes",
       `${a.dtype}${formatShape(a.shape)} and ${b.dtype}${formatShape(b.shape)}`,
+    );
+  if (isHalf(a.dtype))
+    throw shapeError(
+      `${what}: half precision is storage only`,
+      "float32 operands: upcast() stored weights first",
+      a.dtype,
     );
 }
 

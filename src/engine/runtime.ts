@@ -6,7 +6,7 @@ import os from "node:os";
 import * as ort from "onnxruntime-node";
 import { ProviderError, ShapeError } from "../errors.ts";
 import type { OnnxModel, TensorInfo } from "./onnx.ts";
-import type { DType } from "./shapes.ts";
+import { type DType, isHalf } from "./shapes.ts";
 
 // ---- types ----
 
@@ -51,7 +51,26 @@ const ORT_TYPE: Record<DType, ort.Tensor.Type> = {
   bfloat16: "uint16", // fed as bits; the graph bit-casts them (half.ts)
 };
 
+/** The typed array each dtype is fed as (half-precision inputs take their bits). */
+const ARRAY_OF: Record<DType, string> = {
+  float32: "Float32Array",
+  float64: "Float64Array",
+  int64: "BigInt64Array",
+  int32: "Int32Array",
+  bool: "Uint8Array",
+  float16: "Uint16Array",
+  bfloat16: "Uint16Array",
+};
+
 function checkFeed(info: TensorInfo, f: Feed): void {
+  if (f.data.constructor.name !== ARRAY_OF[info.dtype])
+    throw new ShapeError(`feed ${info.name} has the wrong element type`, {
+      expected: `a ${ARRAY_OF[info.dtype]} (${info.dtype})`,
+      got: `a ${f.data.constructor.name}`,
+      hint: isHalf(info.dtype)
+        ? "the program was built for weights held in half precision: feed the same tensors it was built with"
+        : undefined,
+    });
   const n = f.dims.reduce((a, b) => a * b, 1);
   const fits =
     f.dims.length === info.shape.length && info.shape.every((d, i) => typeof d !== "number" || d === f.dims[i]);

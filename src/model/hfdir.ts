@@ -70,6 +70,22 @@ async function readJson(path: string): Promise<unknown> {
   }
 }
 
+/** The directory's safetensors file(s): model.safetensors, or the shards model.safetensors.index.json names. */
+async function weightFiles(dir: string): Promise<string[]> {
+  const single = join(dir, "model.safetensors");
+  const index = join(dir, "model.safetensors.index.json");
+  if (await exists(single)) return [single];
+  if (await exists(index)) {
+    const map = ((await readJson(index)) as { weight_map?: Record<string, string> }).weight_map ?? {};
+    return [...new Set(Object.values(map))].map((f) => join(dir, f));
+  }
+  throw new CheckpointError("no weights in model directory", {
+    path: dir,
+    expected: "model.safetensors or model.safetensors.index.json",
+    hint: "create a model with `iopo init-model --out <dir> --vocab-from <files>`",
+  });
+}
+
 /**
  * All tensors of the directory's safetensors file(s), converted to Float32 — except the BF16/F16 tensors `keepHalf`
  * names, which stay as stored.
@@ -78,19 +94,8 @@ async function readWeights(
   dir: string,
   keepHalf: (name: string, shape: readonly number[]) => boolean = () => false,
 ): Promise<{ tensors: Map<string, LoadedTensor<HeldTensor>>; path: string }> {
-  const single = join(dir, "model.safetensors");
+  const files = await weightFiles(dir);
   const index = join(dir, "model.safetensors.index.json");
-  let files: string[];
-  if (await exists(single)) files = [single];
-  else if (await exists(index)) {
-    const map = ((await readJson(index)) as { weight_map?: Record<string, string> }).weight_map ?? {};
-    files = [...new Set(Object.values(map))].map((f) => join(dir, f));
-  } else
-    throw new CheckpointError("no weights in model directory", {
-      path: dir,
-      expected: "model.safetensors or model.safetensors.index.json",
-      hint: "create a model with `iopo init-model --out <dir> --vocab-from <files>`",
-    });
   const tensors = new Map<string, LoadedTensor<HeldTensor>>();
   for (const file of files) {
     const reader = await openSafetensors(file);
@@ -125,6 +130,28 @@ export async function loadModelConfig(dir: string): Promise<ModelConfig> {
 export function halfHeld(config: ModelConfig): (name: string, shape: readonly number[]) => boolean {
   const head = config.tie_word_embeddings ? "model.embed_tokens.weight" : "lm_head.weight";
   return (name, shape) => shape.length >= 2 && name !== head;
+}
+
+/**
+ * Whether a LoRA base loaded from `dir` would hold matrices in half precision: a model directory (not an adapter
+ * directory, which loads merged into Float32) whose weights store some matrix but the head's as BF16/F16. Reads the
+ * safetensors headers only.
+ */
+export async function holdsHalf(dir: string): Promise<boolean> {
+  if (!(await exists(join(dir, "config.json")))) return false;
+  const config = await loadModelConfig(dir);
+  const half = halfHeld(config);
+  // Missing weights are for the load to report (with its hint); the estimate only needs the dtypes that exist.
+  const files = await weightFiles(dir).catch(() => [] as string[]);
+  for (const file of files) {
+    const reader = await openSafetensors(file);
+    try {
+      if (reader.tensors.some((t) => (t.dtype === "BF16" || t.dtype === "F16") && half(t.name, t.shape))) return true;
+    } finally {
+      await reader.close();
+    }
+  }
+  return false;
 }
 
 /**

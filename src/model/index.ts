@@ -28,6 +28,7 @@ export { type GenerateOptions, type Generation, Generator, ModelProvider } from 
 export {
   configDtype,
   halfHeld,
+  holdsHalf,
   loadModelConfig,
   loadModelDir,
   type ModelDir,

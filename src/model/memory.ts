@@ -23,11 +23,11 @@ export interface MemoryRun {
   /** R: scored (response) tokens per sequence. @default ceil(maxLen / 2) */
   readonly scored?: number;
   /**
-   * Bytes per frozen weight value held in memory (4 = F32, 2 = a LoRA base's BF16/F16 matrices, upcast per use;
-   * the head stays F32). Trained weights are F32. @default 4
+   * Bytes per weight of a frozen (LoRA) base (4 = F32, 2 = BF16/F16 matrices held as stored and upcast per use; the
+   * head stays F32). Full fine-tuning holds F32 whatever this says. @default 4
    */
   readonly weightBytes?: number;
-  /** Extra full copies of the weights held besides the model (e.g. a separate reference model). @default 0 */
+  /** Extra full F32 copies of the weights held besides the model (e.g. a separate reference model). @default 0 */
   readonly weightCopies?: number;
   /** LoRA rank and target modules (mode "lora"). @default rank 8, q_proj and v_proj */
   readonly lora?: { readonly rank: number; readonly targets: readonly string[] };
@@ -122,7 +122,7 @@ export function estimateMemory(cfg: ModelConfig, run: MemoryRun): MemoryEstimate
   const parts = {
     runtime: F.runtimeBytes,
     // A half-precision base keeps its head ([V, C]) in float32 (hfdir.ts halfHeld).
-    weights: heldBytes * (P - m.V * m.C) + 4 * m.V * m.C + P * (run.weightBytes ?? 4) * (run.weightCopies ?? 0),
+    weights: heldBytes * (P - m.V * m.C) + 4 * m.V * m.C + 4 * P * (run.weightCopies ?? 0),
     optimizer: trained * 12, // gradient buffer + AdamW m and v, F32
     activations: F.margin * 4 * B * T * (layers * perTokenLayer + kept),
     logits: F.margin * 4 * B * R * m.V * (run.mode === "score" ? 2 : F.perScoredVocab),

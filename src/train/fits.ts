@@ -8,9 +8,9 @@ import { ConfigError } from "../errors.ts";
 import {
   checkMemory,
   checkSequenceLength,
-  configDtype,
   estimateMemory,
   formatBytes,
+  holdsHalf,
   loadModelConfig,
   type MemoryRun,
   type ModelConfig,
@@ -36,10 +36,11 @@ export function memoryBudget(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 /**
- * The shape of a training run's memory (one micro-batch of `batch` records at `max_len`). With the model's config,
- * a LoRA base stored in BF16/F16 (as config.json's torch_dtype says) counts 2 bytes per weight: it is held as stored.
+ * The shape of a training run's memory (one micro-batch of `batch` records at `max_len`). `halfBase`: the model's
+ * matrices are stored in BF16/F16 (hfdir.ts `holdsHalf`), so LoRA — this run's, or the LoRA option a refusal
+ * offers — holds them at 2 bytes a weight.
  */
-export function trainMemoryRun(c: TrainConfig, cfg?: ModelConfig): MemoryRun {
+export function trainMemoryRun(c: TrainConfig, halfBase = false): MemoryRun {
   const S = SEQUENCE_ORDER[LOSSES[c.method].kind].length;
   const lora = loraOf(c);
   return {
@@ -49,7 +50,7 @@ export function trainMemoryRun(c: TrainConfig, cfg?: ModelConfig): MemoryRun {
     maxLen: c.max_len,
     // A separate --ref is held beside the policy; a policy that is its own reference is not copied (trainer.ts).
     weightCopies: c.ref ? 1 : 0,
-    weightBytes: lora && cfg && configDtype(cfg) !== "F32" ? 2 : 4,
+    weightBytes: halfBase ? 2 : 4,
     ...(lora ? { lora: { rank: lora.rank, targets: lora.targets } } : {}),
     checkpoint: c.grad_checkpointing ?? false,
   };
@@ -77,7 +78,7 @@ export async function checkTrainingFits(
   budget: number = memoryBudget(),
 ): Promise<{ checkpoint: boolean; why?: string }> {
   const cfg = await loadModelConfig(c.model);
-  const run = trainMemoryRun(c, cfg);
+  const run = trainMemoryRun(c, await holdsHalf(c.model));
   if (c.grad_checkpointing === undefined) {
     const without = estimateMemory(cfg, run).total;
     const withCk = estimateMemory(cfg, { ...run, checkpoint: true }).total;

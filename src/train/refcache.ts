@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { CheckpointError, describe } from "../errors.ts";
 import { JsonlAppender } from "../io/index.ts";
 import {
-  decodeToF32,
+  f16ToF32,
   type HeldTensor,
   isHalfTensor,
   type ModelConfig,
@@ -41,11 +41,14 @@ export function weightsHash(cfg: ModelConfig, params: ModelParams<HeldTensor>): 
       h.update(new Uint8Array(t.buffer, t.byteOffset, t.byteLength));
       return;
     }
-    const stored = t.dtype === "bfloat16" ? "BF16" : "F16";
+    // From the 16-bit values themselves (not their bytes), so the hash does not depend on the host's byte order.
+    const chunk = new Float32Array(Math.min(HASH_CHUNK, t.bits.length));
+    const asBits = new Uint32Array(chunk.buffer);
     for (let at = 0; at < t.bits.length; at += HASH_CHUNK) {
       const part = t.bits.subarray(at, at + HASH_CHUNK);
-      const f32 = decodeToF32(new Uint8Array(part.buffer, part.byteOffset, part.byteLength), stored, part.length);
-      h.update(new Uint8Array(f32.buffer));
+      if (t.dtype === "bfloat16") for (let e = 0; e < part.length; e++) asBits[e] = part[e]! << 16;
+      else for (let e = 0; e < part.length; e++) chunk[e] = f16ToF32(part[e]!);
+      h.update(new Uint8Array(chunk.buffer, 0, 4 * part.length));
     }
   });
   return h.digest("hex");

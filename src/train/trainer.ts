@@ -102,7 +102,8 @@ async function referenceLogps(
 /** How a LoRA run holds its frozen base: matrices kept in half precision, and the memory that saves. */
 function heldLine(tensors: readonly HeldTensor[]): string {
   const half = tensors.filter(isHalfTensor);
-  if (half.length === 0) return "LoRA base held in float32 (its checkpoint is not BF16/F16)";
+  if (half.length === 0)
+    return "LoRA base held in float32 (no BF16/F16 matrices: a float32 checkpoint, or an adapter directory merged into its base)";
   const values = half.reduce((a, t) => a + t.bits.length, 0);
   return `LoRA base held as stored: ${half.length} matrices in ${half[0]!.dtype} (${formatBytes(2 * values)}; ${formatBytes(4 * values)} in float32), upcast per use`;
 }

@@ -127,3 +127,49 @@ test("half precision is storage only: casting to or from it, upcasting float32, 
     return {};
   });
 });
+
+test("gradient rules that read an upcast weight as a value (Div, Sigmoid, Exp) get the re-upcast one and match float32 exactly", async () => {
+  const w = halfWeights("bfloat16", 2, 3, 7);
+  const x = Float32Array.from({ length: 6 }, rng(8));
+  const build = (half: boolean) =>
+    E.trace(() => {
+      const xin = E.input("x", [2, 3]);
+      const win = E.input("w", [2, 3], half ? "bfloat16" : "float32");
+      const wv = half ? E.upcast(win, xin) : win;
+      const y = E.add(E.div(xin, E.add(E.exp(wv), 1)), E.mul(E.sigmoid(wv), xin)); // [2, 3]
+      const loss = E.reduceSum(E.mul(y, y), [0, 1]);
+      const [dx] = E.grad(() => loss)(xin);
+      return { loss, dx: dx! };
+    });
+  const [f, h] = [build(false), build(true)];
+  const r32 = await run(f.result, f.graph, { x: { data: x, dims: [2, 3] }, w: { data: w.f32, dims: [2, 3] } });
+  const r16 = await run(h.result, h.graph, { x: { data: x, dims: [2, 3] }, w: { data: w.bits, dims: [2, 3] } });
+  assert.deepEqual(Array.from(r16.dx as Float32Array), Array.from(r32.dx as Float32Array));
+  // The frozen weight gets no gradient graph: nothing is differentiated through the upcast's dependency.
+  assert.ok(!h.graph.nodes.some((n) => n.name.startsWith("grad.") && n.op === "Upcast" && n.inputs.length === 1));
+});
+
+test("a half-precision input fed Float32 values is refused, naming the input", async () => {
+  const { graph, result } = E.trace(() => ({ y: E.upcast(E.input("w", [2], "bfloat16")) }));
+  const p = await E.Program.create(E.toOnnx(graph, result), { threads: 1 });
+  try {
+    await assert.rejects(p.run({ w: { data: new Float32Array(2), dims: [2] } }), (e: Error) => {
+      assert.ok(e instanceof ShapeError);
+      assert.match(e.message, /feed w has the wrong element type/);
+      assert.match(e.message, /expected a Uint16Array \(bfloat16\), got a Float32Array/);
+      return true;
+    });
+  } finally {
+    await p.release();
+  }
+});
+
+test("arithmetic on half-precision values is refused: they are storage only", () => {
+  E.trace(() => {
+    const w = E.input("w", [2, 2], "float16");
+    assert.throws(() => E.add(w, w), /half precision is storage only/);
+    assert.throws(() => E.matmul(w, w), /half precision is storage only/);
+    assert.throws(() => E.where(E.input("c", [2, 2], "bool"), w, w), /half precision is storage only/);
+    return {};
+  });
+});

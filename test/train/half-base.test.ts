@@ -13,6 +13,7 @@ import {
   decodeToF32,
   estimateMemory,
   type HeldTensor,
+  holdsHalf,
   initLora,
   isHalfTensor,
   loadModelDir,
@@ -59,6 +60,7 @@ for (const [name, dtype, checkpoint, sharedPrefix] of [
   ["qwen2-tiny", "BF16", true, true],
   ["llama-tiny", "F16", false, true],
   ["llama-tiny", "BF16", true, false],
+  ["qwen2-tiny", "F16", true, false],
 ] as const)
   test(`${name} ${dtype}${checkpoint ? ", checkpointed" : ""}${sharedPrefix ? ", shared prefix" : ""}: the LoRA step on the half-precision base equals the Float32 base`, async () => {
     const { groups, policy } = await golden(name);
@@ -125,9 +127,14 @@ test("iopo train --lora-rank on a BF16 model holds the base in bfloat16, says so
     lines.some((l) => /base held as stored: \d+ matrices in bfloat16/.test(l)),
     lines.join("\n"),
   );
-  const cfg = { ...tiny.config, torch_dtype: "bfloat16" };
-  const lora = estimateMemory(cfg, trainMemoryRun(c, cfg));
-  const lora32 = estimateMemory(cfg, trainMemoryRun(c, { ...cfg, torch_dtype: "float32" }));
+  // The estimate reads the stored dtypes: the BF16 directory holds half, the Float32 one and an adapter directory
+  // (loaded merged into Float32) do not.
+  assert.equal(await holdsHalf(model), true);
+  assert.equal(await holdsHalf(join(root, "f32")), false);
+  assert.equal(await holdsHalf(r.checkpoint), false);
+  const cfg = tiny.config;
+  const lora = estimateMemory(cfg, trainMemoryRun(c, true));
+  const lora32 = estimateMemory(cfg, trainMemoryRun(c, false));
   // Held as stored, except the [V, C] head (float32).
   const P = countParams(paramTable(cfg));
   const [V, C] = [cfg.vocab_size, cfg.hidden_size];
