@@ -2,7 +2,6 @@
 // and format coercion (groups read as DPO pairs or SFT examples).
 
 import assert from "node:assert/strict";
-import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { loadTokenizer } from "../../src/model/index.ts";
@@ -14,7 +13,7 @@ import {
   SEQUENCE_ORDER,
   tokenizeRecords,
 } from "../../src/train/index.ts";
-import { caseGroups, tinyModel, tmp } from "./helpers.ts";
+import { tinyModel, tmp, writeCaseGroups } from "./helpers.ts";
 
 /** A transparent encoder: one token per character code, EOS = 0. */
 const charEnc: Encoder = {
@@ -26,12 +25,7 @@ test("groups become (x1,y1), (x1,y2), (x2,y2), (x2,y1) with the TRACE layout, ch
   const dir = await tmp("collate");
   await tinyModel(join(dir, "model"));
   const path = join(dir, "g.jsonl");
-  await writeFile(
-    path,
-    caseGroups(2)
-      .map((g) => `${JSON.stringify(g)}\n`)
-      .join(""),
-  );
+  await writeCaseGroups(path, 2);
   const texts = await loadRecords(path, "iopo");
   assert.equal(texts.length, 2);
   assert.equal(texts[0]!.prompts[0], "Write one sentence about rivers.\n1. Use uppercase letters only.\n");

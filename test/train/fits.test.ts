@@ -12,7 +12,7 @@ import { ConfigError } from "../../src/errors.ts";
 import { createModel, estimateMemory, loadModelConfig, newModelConfig, saveModelDir } from "../../src/model/index.ts";
 import { checkTrainingFits, logpsMemoryRun, memoryBudget, trainMemoryRun } from "../../src/train/fits.ts";
 import { runTraining } from "../../src/train/index.ts";
-import { caseGroups, config, corpus, quietLogger, tmp } from "./helpers.ts";
+import { config, corpus, quietLogger, tmp, writeCaseGroups } from "./helpers.ts";
 
 const run = promisify(execFile);
 const BIN = new URL("../../bin/iopo.js", import.meta.url).pathname;
@@ -107,12 +107,7 @@ test("train: a run that fits only with checkpointing turns it on, says so, and t
   });
   await saveModelDir(join(dir, "model"), m);
   const data = join(dir, "groups.jsonl");
-  await writeFile(
-    data,
-    caseGroups(2)
-      .map((g) => `${JSON.stringify(g)}\n`)
-      .join(""),
-  );
+  await writeCaseGroups(data, 2);
   const c = config({
     method: "iopo",
     model: join(dir, "model"),

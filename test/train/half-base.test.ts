@@ -5,7 +5,6 @@
 // a BF16 model says how the base is held, and the memory estimate counts it at 2 bytes per weight.
 
 import assert from "node:assert/strict";
-import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import {
@@ -24,7 +23,7 @@ import {
 import { trainMemoryRun } from "../../src/train/fits.ts";
 import { lossParams, resolveLoss, runTraining, TrainStep } from "../../src/train/index.ts";
 import { weightsHash } from "../../src/train/refcache.ts";
-import { asGroups, caseGroups, config, golden, tinyModel, tmp } from "./helpers.ts";
+import { asGroups, config, golden, tinyModel, tmp, writeCaseGroups } from "./helpers.ts";
 
 const OPTS = { batch: 4, clip: 1, threads: 2, adam: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 } };
 const SPEC = { rank: 4, alpha: 8, dropout: 0, targets: ["q_proj", "v_proj", "o_proj", "down_proj"] as const };
@@ -104,12 +103,7 @@ test("iopo train --lora-rank on a BF16 model holds the base in bfloat16, says so
   const tiny = await tinyModel(join(root, "f32"));
   await saveModelDir(model, tiny, { dtype: "BF16" });
   const data = join(root, "groups.jsonl");
-  await writeFile(
-    data,
-    caseGroups(4)
-      .map((g) => `${JSON.stringify(g)}\n`)
-      .join(""),
-  );
+  await writeCaseGroups(data, 4);
   const lines: string[] = [];
   const c = config({
     method: "iopo",

@@ -1,6 +1,6 @@
 // Shared test helpers for the trainer tests: golden fixtures as tokenized records, a silent logger, temp dirs.
 
-import { mkdtemp, readFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { loadModelDir, type ModelDir } from "../../src/model/index.ts";
@@ -84,6 +84,16 @@ const TOPICS = [
 ];
 
 /** IOPO groups: x1 asks for upper case, x2 for lower case; y1 follows x1 only, y2 follows x2 only. */
+/** Write `caseGroups(n)` to `path` as JSONL (the groups file of a training test). */
+export async function writeCaseGroups(path: string, n: number): Promise<void> {
+  await writeFile(
+    path,
+    caseGroups(n)
+      .map((g) => `${JSON.stringify(g)}\n`)
+      .join(""),
+  );
+}
+
 export function caseGroups(n: number): object[] {
   return Array.from({ length: n }, (_, i) => {
     const t = TOPICS[i % TOPICS.length]!;

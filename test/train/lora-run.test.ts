@@ -9,18 +9,13 @@ import { test } from "node:test";
 import { loadAdapter, loadModelDir } from "../../src/model/index.ts";
 import { lossParams, resolveLoss, runTraining, TrainStep } from "../../src/train/index.ts";
 import { runCli } from "../helpers/cli.ts";
-import { caseGroups, config, quietLogger, tinyModel, tmp } from "./helpers.ts";
+import { config, quietLogger, tinyModel, tmp, writeCaseGroups } from "./helpers.ts";
 
 async function setup(name: string) {
   const dir = await tmp(name);
   await tinyModel(join(dir, "model"));
   const data = join(dir, "groups.jsonl");
-  await writeFile(
-    data,
-    caseGroups(6)
-      .map((g) => `${JSON.stringify(g)}\n`)
-      .join(""),
-  );
+  await writeCaseGroups(data, 6);
   const run = (out: string, o: Record<string, unknown> = {}) =>
     runTraining(
       config({

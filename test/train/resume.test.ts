@@ -4,13 +4,13 @@
 // metrics line (a kill mid-append) is cut before the resumed run appends.
 
 import assert from "node:assert/strict";
-import { appendFile, copyFile, readFile, writeFile } from "node:fs/promises";
+import { appendFile, copyFile, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { ConfigError } from "../../src/errors.ts";
 import { runTraining } from "../../src/train/index.ts";
 import { formatDifferences, type RunInputs, resumeDifferences } from "../../src/train/resume.ts";
-import { caseGroups, config, quietLogger, tinyModel, tmp } from "./helpers.ts";
+import { caseGroups, config, quietLogger, tinyModel, tmp, writeCaseGroups } from "./helpers.ts";
 
 const inputs = (config: Record<string, unknown>, hashes: Partial<RunInputs> = {}): RunInputs => ({
   config,
@@ -62,12 +62,7 @@ test("runTraining --resume: refused with the fields named, forced and recorded, 
   const dir = await tmp("resume");
   await tinyModel(join(dir, "model"));
   const data = join(dir, "groups.jsonl");
-  await writeFile(
-    data,
-    caseGroups(4)
-      .map((g) => `${JSON.stringify(g)}\n`)
-      .join(""),
-  );
+  await writeCaseGroups(data, 4);
   const out = join(dir, "run");
   const base = {
     method: "iopo" as const,

@@ -3,24 +3,19 @@
 
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { promisify } from "node:util";
 import { runTraining } from "../../src/train/index.ts";
-import { caseGroups, config, quietLogger, tinyModel, tmp } from "./helpers.ts";
+import { config, quietLogger, tinyModel, tmp, writeCaseGroups } from "./helpers.ts";
 
 const run = promisify(execFile);
 const BIN = new URL("../../bin/iopo.js", import.meta.url).pathname;
 
 async function dataset(dir: string, n: number): Promise<string> {
   const path = join(dir, "groups.jsonl");
-  await writeFile(
-    path,
-    caseGroups(n)
-      .map((g) => `${JSON.stringify(g)}\n`)
-      .join(""),
-  );
+  await writeCaseGroups(path, n);
   return path;
 }
 

@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { promisify } from "node:util";
@@ -13,7 +13,7 @@ import { readSafetensors } from "../../src/model/index.ts";
 import type { TrainConfig } from "../../src/train/config.ts";
 import { runTraining } from "../../src/train/index.ts";
 import { trainTorch, weightsHashOfDir } from "../../src/train/torch/index.ts";
-import { asGroups, caseGroups, config, golden, goldenDir, quietLogger, tinyModel, tmp } from "./helpers.ts";
+import { asGroups, config, golden, goldenDir, quietLogger, tinyModel, tmp, writeCaseGroups } from "./helpers.ts";
 
 const NAME = "llama-tiny";
 const BIN = new URL("../../bin/iopo.js", import.meta.url).pathname;
@@ -139,12 +139,7 @@ test("--print-launch: torchrun and srun lines for 4 machines × 8 ranks; the pla
   const dir = await tmp("launch");
   await tinyModel(join(dir, "model"));
   const data = join(dir, "groups.jsonl");
-  await writeFile(
-    data,
-    caseGroups(40)
-      .map((g) => `${JSON.stringify(g)}\n`)
-      .join(""),
-  );
+  await writeCaseGroups(data, 40);
   const out = join(dir, "run");
   const logger = quietLogger();
   const c = config({
@@ -182,12 +177,7 @@ test("CLI: iopo train --engine torch --nproc 2 writes the same metrics keys and 
   const dir = await tmp("tcli");
   await tinyModel(join(dir, "model"));
   const data = join(dir, "groups.jsonl");
-  await writeFile(
-    data,
-    caseGroups(4)
-      .map((g) => `${JSON.stringify(g)}\n`)
-      .join(""),
-  );
+  await writeCaseGroups(data, 4);
   const out = join(dir, "run");
   const { stdout, stderr } = await promisify(execFile)("node", [
     BIN,
