@@ -1,6 +1,7 @@
 // `npm run bench:train`: IOPO training steps of the default bench model in iopo (ONNX Runtime) and in PyTorch 1.13
-// (Debian python3-torch, at its best thread count), side by side, with the ratio. Extra args go to both sides,
-// e.g. `npm run bench:train -- --steps 10 --groups 1`. Without python3-torch it prints ours and says so.
+// (Debian python3-torch, at its best thread count), side by side, with the ratio (median of back-to-back pairs, as
+// the machine's speed drifts). Extra args go to both sides, e.g. `npm run bench:train -- --steps 10 --groups 1`.
+// Without python3-torch it prints ours and says so.
 
 import { spawnSync } from "node:child_process";
 import os from "node:os";
@@ -60,26 +61,30 @@ if (prof?.profile_ms_by_op) {
 }
 
 // Shared prefix vs four separate sequences on TRACE-shaped groups (prompt ≈ 1.3 × response, as in TRACE), same
-// model, alternating runs so both see the same machine; the best median of each is compared.
+// model, in back-to-back pairs so both sides of a pair see the same machine (a shared VM's speed drifts by tens of
+// percent within a minute): the ratio of each pair, and their median, which is the figure reported.
 const tp = Number(tracePrompt ?? 144);
 const tr = Number(traceResponse ?? 112);
-const sp: Record<"on" | "off", BenchTrainResult[]> = { on: [], off: [] };
-for (let round = 0; round < 2; round++)
-  for (const shared of [true, false])
-    sp[shared ? "on" : "off"].push(
-      await benchTrain({
-        ...o,
-        prompt: tp,
-        response: tr,
-        sharedPrefix: shared,
-        steps: Math.min(o.steps, 8),
-        warmup: 1,
-        profile: false,
-      }),
-    );
-const bestGroups = (rs: BenchTrainResult[]) => Math.max(...rs.map((r) => r.records_per_s));
+const ROUNDS = 3;
+const median = (xs: readonly number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const pairs: { on: BenchTrainResult; off: BenchTrainResult }[] = [];
+const traceRun = (shared: boolean) =>
+  benchTrain({
+    ...o,
+    prompt: tp,
+    response: tr,
+    sharedPrefix: shared,
+    steps: Math.min(o.steps, 8),
+    warmup: 1,
+    profile: false,
+  });
+for (let round = 0; round < ROUNDS; round++) pairs.push({ on: await traceRun(true), off: await traceRun(false) });
+const spRatios = pairs.map((p) => p.on.records_per_s / p.off.records_per_s);
 console.log(
-  `shared prefix on TRACE-shaped groups (prompt ${tp} + response ${tr}, ${o.groups} groups/step): ${bestGroups(sp.on).toFixed(2)} groups/s vs four sequences ${bestGroups(sp.off).toFixed(2)} groups/s → ${(bestGroups(sp.on) / bestGroups(sp.off)).toFixed(2)}× (medians per run: ${sp.on.map((r) => r.step_ms_median).join(", ")} vs ${sp.off.map((r) => r.step_ms_median).join(", ")} ms/step)`,
+  `shared prefix on TRACE-shaped groups (prompt ${tp} + response ${tr}, ${o.groups} groups/step): ${median(spRatios).toFixed(2)}× more groups/s than four sequences (median of ${ROUNDS} back-to-back pairs: ${pairs.map((p, i) => `${p.on.records_per_s.toFixed(2)} vs ${p.off.records_per_s.toFixed(2)} = ${spRatios[i]!.toFixed(2)}×`).join("; ")})`,
 );
 
 // PyTorch at each combination of torch threads × OpenBLAS threads up to the core count (Debian's torch calls the
@@ -97,7 +102,23 @@ const torchArgs = [
   "groups",
   "steps",
 ].flatMap((k) => [`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, String(o[k as keyof typeof o])]);
-let best: { threads: number; blas: number; step_ms_median: number; tokens_per_s: number } | null = null;
+interface TorchRun {
+  threads: number;
+  blas: number;
+  label: string;
+  env: NodeJS.ProcessEnv;
+  step_ms_median: number;
+  tokens_per_s: number;
+}
+const torchRun = (t: number, blas: number, label: string, env: NodeJS.ProcessEnv): TorchRun | string => {
+  const r = spawnSync("/usr/bin/python3", ["scripts/bench-train-torch.py", ...torchArgs, "--threads", String(t)], {
+    encoding: "utf8",
+    env: { ...env, OPENBLAS_NUM_THREADS: String(blas), OMP_NUM_THREADS: String(t) },
+  });
+  if (r.status !== 0) return (r.stderr || r.error?.message || "").trim().split("\n").pop() ?? "";
+  return { ...JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}"), threads: t, blas, label, env };
+};
+let best: TorchRun | null = null;
 const cores = os.availableParallelism();
 // The machines here set OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (a workaround for old OpenBLAS builds) and they can slow
 // a current one: PyTorch is measured both with them as set and with both unset, and its best run is the baseline.
@@ -109,32 +130,35 @@ if (process.env.OPENBLAS_CORETYPE || process.env.OPENBLAS_L2_SIZE) {
 search: for (const { label, env } of blasEnvs)
   for (let t = 1; t <= cores; t++)
     for (let blas = 1; t * blas <= cores; blas *= 2) {
-      const r = spawnSync("/usr/bin/python3", ["scripts/bench-train-torch.py", ...torchArgs, "--threads", String(t)], {
-        encoding: "utf8",
-        env: { ...env, OPENBLAS_NUM_THREADS: String(blas), OMP_NUM_THREADS: String(t) },
-      });
-      if (r.status !== 0) {
-        const why = (r.stderr || r.error?.message || "").trim().split("\n").pop();
-        console.log(`PyTorch: not available (${why}); install with apt-get install -y python3-torch`);
+      const res = torchRun(t, blas, label, env);
+      if (typeof res === "string") {
+        console.log(`PyTorch: not available (${res}); install with apt-get install -y python3-torch`);
         best = null;
         break search;
       }
-      const res = { ...JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}"), blas };
       console.log(
         `PyTorch ${t} thread(s), OpenBLAS ${blas}${label}: ${res.step_ms_median.toFixed(1)} ms/step, ${Math.round(res.tokens_per_s)} tokens/s`,
       );
       if (!best || res.step_ms_median < best.step_ms_median) best = res;
     }
 if (best) {
-  // Ours once more after PyTorch's runs, so both sides are sampled before and after the other on a shared machine;
-  // the better of our two medians against the best of PyTorch's settings.
-  const again = await benchTrain({ ...o, profile: false });
-  const oursBest = Math.max(ours.tokens_per_s, again.tokens_per_s);
+  // Then PyTorch's best setting and ours back to back, ROUNDS times: the ratio of each pair and their median — the
+  // figure reported, as both sides of a pair see the same machine. The best of all our runs ÷ PyTorch's best run is
+  // printed beside it.
+  const rounds: { ours: BenchTrainResult; torch: TorchRun }[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const torch = torchRun(best.threads, best.blas, best.label, best.env);
+    if (typeof torch === "string") throw new Error(`PyTorch failed on a rerun: ${torch}`);
+    rounds.push({ ours: await benchTrain({ ...o, profile: false }), torch });
+  }
+  const ratios = rounds.map((r) => r.ours.tokens_per_s / r.torch.tokens_per_s);
+  const oursBest = Math.max(ours.tokens_per_s, ...rounds.map((r) => r.ours.tokens_per_s));
+  const torchBest = Math.max(best.tokens_per_s, ...rounds.map((r) => r.torch.tokens_per_s));
   console.log(
-    `iopo train's step again: ${again.step_ms_median} ms/step, ${again.tokens_per_s} tokens/s (load average ${os.loadavg()[0]!.toFixed(1)})`,
+    `paired rounds (PyTorch ${best.threads} thread(s), OpenBLAS ${best.blas}${best.label}, then iopo): ${rounds.map((r, i) => `${r.torch.step_ms_median.toFixed(1)} vs ${r.ours.step_ms_median} ms = ${ratios[i]!.toFixed(2)}×`).join("; ")} (load average ${os.loadavg()[0]!.toFixed(1)})`,
   );
   console.log(
-    `ratio (iopo tokens/s ÷ best PyTorch tokens/s): ${(oursBest / best.tokens_per_s).toFixed(2)}× (${oursBest} ÷ ${Math.round(best.tokens_per_s)}; first timing alone ${(ours.tokens_per_s / best.tokens_per_s).toFixed(2)}×)`,
+    `ratio (iopo tokens/s ÷ PyTorch tokens/s): ${median(ratios).toFixed(2)}× (median of ${ROUNDS} back-to-back pairs; best run ÷ best run ${(oursBest / torchBest).toFixed(2)}×, ${oursBest} ÷ ${Math.round(torchBest)}; first timing ÷ PyTorch's best ${(ours.tokens_per_s / torchBest).toFixed(2)}×)`,
   );
 }
 
