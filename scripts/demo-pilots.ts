@@ -39,6 +39,8 @@ interface Candidate {
   readonly keyword_weight?: number;
   /** SFT peak LR (default: the demo's). */
   readonly lr?: number;
+  /** The starting model (default: a new one). */
+  readonly base?: DemoConfig["base"];
   /** Model shape overrides (default: the demo's model). */
   readonly model?: Partial<DemoConfig["model"]>;
   /**
@@ -206,6 +208,51 @@ const CANDIDATES: readonly Candidate[] = [
     model: { hidden: 256, intermediate: 768 },
     exploratory: true,
   },
+  // Round 5 (exploratory, fifth session): is the model limited by its training budget? Four times B-1800's SFT steps
+  // on the same 1,461 examples (≈ 39 epochs against ≈ 10) — the question behind a base model trained once, for longer.
+  {
+    name: "B-7200",
+    what: "B, 7,200 SFT steps",
+    n: 4800,
+    max_chars: 500,
+    sft_steps: 7200,
+    keywords: "topic",
+    quote_keywords: false,
+    exploratory: true,
+  },
+  {
+    name: "B4-7200",
+    what: "B with 4× the seeds (19,200), 7,200 SFT steps",
+    n: 19200,
+    max_chars: 500,
+    sft_steps: 7200,
+    keywords: "topic",
+    quote_keywords: false,
+    exploratory: true,
+  },
+  // Round 5, ruled: B's data and SFT stage starting from the shipped base (assets/demo-base/, scripts/demo-base.ts:
+  // the demo's model shape after 24,000 SFT steps on 16× B's seeds, construction seed 1000) instead of a new model.
+  // SFT tokens count the demo's SFT stage only, not the base's.
+  {
+    name: "base-600",
+    what: "the shipped base, then B's data, 600 SFT steps",
+    n: 4800,
+    max_chars: 500,
+    sft_steps: 600,
+    keywords: "topic",
+    quote_keywords: false,
+    base: "shipped",
+  },
+  {
+    name: "base-1800",
+    what: "the shipped base, then B's data, 1,800 SFT steps",
+    n: 4800,
+    max_chars: 500,
+    sft_steps: 1800,
+    keywords: "topic",
+    quote_keywords: false,
+    base: "shipped",
+  },
 ];
 
 const TIE = 1.0;
@@ -240,6 +287,7 @@ function configOf(p: Candidate): DemoConfig {
     ...base,
     seeds: 1,
     methods: ["sft"],
+    base: args.smoke ? "new" : (p.base ?? "new"),
     model: { ...base.model, ...(p.model ?? {}) },
     n: args.smoke ? 60 : p.n,
     max_chars: args.smoke ? 700 : p.max_chars,

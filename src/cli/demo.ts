@@ -1,6 +1,6 @@
 // `iopo demo [--out runs/demo] [--seed 0] [--seeds 3] [--full] [--quick]` (what `npm start` runs): the miniature
-// reproduction — construct once; per seed a new model, SFT, then SFT-continued, SFT*, DPO, DPO*, IOPO (and with
-// --full IOPO*, both ablations, ORPO, SimPO) from that SFT checkpoint; generate, score, intervals, report.
+// reproduction — construct once; per seed the starting model, SFT, then SFT-continued, SFT*, DPO, DPO*, IOPO (and
+// with --full IOPO*, both ablations, ORPO, SimPO) from that SFT checkpoint; generate, score, intervals, report.
 // Wiring only: the work is in src/demo.
 
 import { resolve } from "node:path";

@@ -1,5 +1,13 @@
 // Public surface of src/demo: the miniature reproduction as a library (configuration, phases, runner, results).
 export {
+  BASE_FILES,
+  copyBase,
+  type DemoBaseInfo,
+  DemoBaseInfoSchema,
+  readBaseInfo,
+  SHIPPED_BASE_DIR,
+} from "./base.ts";
+export {
   BASE_METHODS,
   type DemoConfig,
   DemoConfigSchema,

@@ -16,6 +16,7 @@ import {
   type PreferencePair,
 } from "../schema/index.ts";
 import { runTraining, type StepMetrics, TrainConfigSchema } from "../train/index.ts";
+import { copyBase } from "./base.ts";
 import type { DemoConfig, MethodName } from "./config.ts";
 import type { Generation } from "./results.ts";
 
@@ -126,8 +127,19 @@ export async function constructPhase(c: DemoConfig, L: Layout, log: DemoLogger):
   return summary;
 }
 
-/** Phase 2: a new model whose byte-level BPE tokenizer is trained on the training texts. */
+/**
+ * Phase 2: the seed's starting model — the shipped base (`base: "shipped"`), or a new model whose byte-level BPE
+ * tokenizer is trained on the training texts.
+ */
 export async function initModelPhase(c: DemoConfig, L: Layout, seed: number, log: DemoLogger): Promise<void> {
+  if (c.base === "shipped") {
+    const b = await copyBase(c, L.initModel(seed));
+    log.info(
+      `  the shipped base (assets/demo-base/: ${b.model.layers} layers × ${b.model.hidden} hidden, SFT ${b.steps.toLocaleString("en")} ` +
+        `steps on ${b.sft_examples.toLocaleString("en")} examples of the training topics) → ${L.initModel(seed)}`,
+    );
+    return;
+  }
   const texts: string[] = [];
   for await (const { value } of readJsonl(L.sft, ExampleSchema))
     texts.push(renderTracePrompt(value.instruction), value.response);

@@ -228,7 +228,7 @@ export async function writeReport(dir: string): Promise<{ results: Results; repo
   return { results, report: L.report };
 }
 
-/** The whole demo: the data once, then per seed a new model, SFT, every other method from it, generation. */
+/** The whole demo: the data once, then per seed its starting model, SFT, every other method from it, generation. */
 export async function runDemo(o: DemoOptions): Promise<{ results: Results; report: string }> {
   const log = o.logger;
   const L = layout(o.dir);

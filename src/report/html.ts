@@ -302,7 +302,7 @@ export function renderReport(d: ReportData): string {
 <div class="sub">IOPO, DPO, SFT and their controls in miniature — seeds ${esc(d.seeds.join(", "))}, profile ${esc(d.profile)}, generated ${esc(d.generatedAt)};
 the phases took <b id="total-time">${d.totalSeconds.toFixed(0)} s (${minutes} min)</b> of wall time and ${d.totalCpuSeconds.toFixed(0)} s of CPU time
 (on an otherwise idle 2-core machine the wall time lies between half the CPU time and the CPU time).
-A tiny model trained for minutes on the offline world: the numbers show how the methods behave here, not what a 7B model reaches.</div>
+A tiny model trained on the offline world on CPU cores: the numbers show how the methods behave here, not what a 7B model reaches.</div>
 <h2>Results</h2>
 ${resultsTable(d)}
 <div class="note">IF-S: share of single-constraint items whose constraint is satisfied; IF-M: share of multi-constraint items with every

@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import {
+  BASE_FILES,
+  copyBase,
+  DemoConfigSchema,
+  demoConfig,
+  readBaseInfo,
+  SHIPPED_BASE_DIR,
+} from "../../src/demo/index.ts";
+import { CheckpointError } from "../../src/errors.ts";
+import { loadModelDir } from "../../src/model/index.ts";
+
+test("demo base: a configuration saved before `base` existed reads as a new model", () => {
+  const full = demoConfig("full", 0);
+  const { base: _, ...old } = full;
+  assert.equal(DemoConfigSchema.parse(old).base, "new");
+  assert.equal(demoConfig("quick", 0).base, "new");
+});
+
+test("demo base: the shipped base has the full profile's model shape, and copies as a loadable model", async () => {
+  const c = demoConfig("full", 0);
+  const info = await readBaseInfo({ ...c, base: "shipped" });
+  assert.deepEqual(info.model, c.model);
+  assert.ok(info.steps > 0 && info.sft_examples > 0 && info.tokens.response > 0);
+  const dir = await mkdtemp(join(tmpdir(), "iopo-base-"));
+  try {
+    const out = join(dir, "init");
+    await copyBase(c, out);
+    for (const f of BASE_FILES)
+      assert.deepEqual(await readFile(join(out, f)), await readFile(join(SHIPPED_BASE_DIR, f)), f);
+    const m = await loadModelDir(out);
+    assert.equal(m.config.hidden_size, c.model.hidden);
+    assert.equal(m.config.num_hidden_layers, c.model.layers);
+    assert.equal(m.config.vocab_size, c.model.vocab_size);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("demo base: a missing or mismatched base is refused naming the file and the fields", async () => {
+  const c = demoConfig("full", 0);
+  const dir = await mkdtemp(join(tmpdir(), "iopo-base-"));
+  try {
+    await assert.rejects(
+      readBaseInfo(c, dir),
+      (e: unknown) => e instanceof CheckpointError && e.message.includes(join(dir, "base.json")),
+    );
+    await copyFile(join(SHIPPED_BASE_DIR, "base.json"), join(dir, "base.json"));
+    await assert.rejects(
+      readBaseInfo({ ...c, model: { ...c.model, hidden: 64, layers: 3 } }, dir),
+      (e: unknown) =>
+        e instanceof CheckpointError &&
+        e.message.includes("expected hidden 64, layers 3") &&
+        e.message.includes("got hidden 128, layers 2"),
+    );
+    await writeFile(join(dir, "base.json"), JSON.stringify({ script: "x" }));
+    await assert.rejects(
+      readBaseInfo(c, dir),
+      (e: unknown) => e instanceof CheckpointError && e.message.includes("not a demo base description"),
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
