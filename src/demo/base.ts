@@ -86,8 +86,17 @@ export async function readBaseInfo(c: DemoConfig, dir = SHIPPED_BASE_DIR): Promi
 export async function copyBase(c: DemoConfig, out: string, dir = SHIPPED_BASE_DIR): Promise<DemoBaseInfo> {
   const info = await readBaseInfo(c, dir);
   await mkdir(out, { recursive: true });
-  // model.safetensors last: its presence marks the phase complete (src/demo/run.ts).
-  for (const f of [...BASE_FILES.filter((f) => f !== "model.safetensors"), "model.safetensors"])
+  // base.json too (the run records what it started from); model.safetensors last: its presence marks the phase
+  // complete (src/demo/run.ts).
+  for (const f of ["base.json", ...BASE_FILES.filter((f) => f !== "model.safetensors"), "model.safetensors"])
     await copyFile(join(dir, f), join(out, f));
   return info;
+}
+
+/** What a seed's starting model was made from: its base.json (a copy of the shipped base's), or null (a new model). */
+export async function startingBase(initDir: string): Promise<DemoBaseInfo | null> {
+  const path = join(initDir, "base.json");
+  if (!existsSync(path)) return null;
+  const parsed = DemoBaseInfoSchema.safeParse(JSON.parse(await readFile(path, "utf8")));
+  return parsed.success ? parsed.data : null;
 }

@@ -6,6 +6,7 @@ export {
   DemoBaseInfoSchema,
   readBaseInfo,
   SHIPPED_BASE_DIR,
+  startingBase,
 } from "./base.ts";
 export {
   BASE_METHODS,

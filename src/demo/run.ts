@@ -10,6 +10,7 @@ import { ConfigError } from "../errors.ts";
 import { readJsonFile, readJsonl, readLines, writeFileAtomic } from "../io/index.ts";
 import { countParams, loadModelConfig, paramTable } from "../model/index.ts";
 import { renderReport } from "../report/index.ts";
+import { startingBase } from "./base.ts";
 import { type DemoConfig, DemoConfigSchema, METHOD_SPECS, METHODS, type MethodName } from "./config.ts";
 import {
   constructPhase,
@@ -208,7 +209,14 @@ export async function resultsFromDir(dir: string): Promise<Results> {
   const config = await readJsonFile(L.config, DemoConfigSchema);
   const summary = await readDataSummary(L);
   const mc = await loadModelConfig(L.initModel(config.seed));
-  const sizes = { ...summary.kept, parameters: countParams(paramTable(mc)), vocab_size: mc.vocab_size };
+  const base = await startingBase(L.initModel(config.seed));
+  const sizes = {
+    ...summary.kept,
+    parameters: countParams(paramTable(mc)),
+    vocab_size: mc.vocab_size,
+    // The shipped base's own training, when the runs start from it.
+    ...(base ? { base_sft_examples: base.sft_examples, base_sft_steps: base.steps } : {}),
+  };
   return computeResults(config, {
     sizes,
     generations: await readGenerations(L, config),

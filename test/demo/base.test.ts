@@ -10,6 +10,7 @@ import {
   demoConfig,
   readBaseInfo,
   SHIPPED_BASE_DIR,
+  startingBase,
 } from "../../src/demo/index.ts";
 import { CheckpointError } from "../../src/errors.ts";
 import { loadModelDir } from "../../src/model/index.ts";
@@ -30,8 +31,11 @@ test("demo base: the shipped base has the full profile's model shape, and copies
   try {
     const out = join(dir, "init");
     await copyBase(c, out);
-    for (const f of BASE_FILES)
+    for (const f of [...BASE_FILES, "base.json"])
       assert.deepEqual(await readFile(join(out, f)), await readFile(join(SHIPPED_BASE_DIR, f)), f);
+    // The run records what it started from; a new model (no base.json) has no base.
+    assert.deepEqual(await startingBase(out), info);
+    assert.equal(await startingBase(dir), null);
     const m = await loadModelDir(out);
     assert.equal(m.config.hidden_size, c.model.hidden);
     assert.equal(m.config.num_hidden_layers, c.model.layers);
