@@ -6,6 +6,7 @@
 import { spawnSync } from "node:child_process";
 import os from "node:os";
 import { BenchTrainOptionsSchema, type BenchTrainResult, benchTrain } from "../src/cli/bench-train.ts";
+import { ProviderError } from "../src/errors.ts";
 
 const args = process.argv.slice(2);
 // `--scale 0.5b`: the Qwen2.5-0.5B-shaped scale check (LoRA and full IOPO steps, RSS per step) instead.
@@ -62,7 +63,8 @@ if (prof?.profile_ms_by_op) {
 
 // Shared prefix vs four separate sequences on TRACE-shaped groups (prompt ≈ 1.3 × response, as in TRACE), same
 // model, in back-to-back pairs so both sides of a pair see the same machine (a shared VM's speed drifts by tens of
-// percent within a minute): the ratio of each pair, and their median, which is the figure reported.
+// percent within a minute), the order alternating from pair to pair: the ratio of each pair, and their median, which
+// is the figure reported.
 const tp = Number(tracePrompt ?? 144);
 const tr = Number(traceResponse ?? 112);
 const ROUNDS = 3;
@@ -81,7 +83,16 @@ const traceRun = (shared: boolean) =>
     warmup: 1,
     profile: false,
   });
-for (let round = 0; round < ROUNDS; round++) pairs.push({ on: await traceRun(true), off: await traceRun(false) });
+// The order alternates (on–off, off–on, on–off), so a steady drift of the machine's speed does not favour one side.
+for (let round = 0; round < ROUNDS; round++) {
+  if (round % 2 === 0) {
+    const on = await traceRun(true);
+    pairs.push({ on, off: await traceRun(false) });
+  } else {
+    const off = await traceRun(false);
+    pairs.push({ on: await traceRun(true), off });
+  }
+}
 const spRatios = pairs.map((p) => p.on.records_per_s / p.off.records_per_s);
 console.log(
   `shared prefix on TRACE-shaped groups (prompt ${tp} + response ${tr}, ${o.groups} groups/step): ${median(spRatios).toFixed(2)}× more groups/s than four sequences (median of ${ROUNDS} back-to-back pairs: ${pairs.map((p, i) => `${p.on.records_per_s.toFixed(2)} vs ${p.off.records_per_s.toFixed(2)} = ${spRatios[i]!.toFixed(2)}×`).join("; ")})`,
@@ -146,16 +157,26 @@ if (best) {
   // figure reported, as both sides of a pair see the same machine. The best of all our runs ÷ PyTorch's best run is
   // printed beside it.
   const rounds: { ours: BenchTrainResult; torch: TorchRun }[] = [];
+  // The order alternates (PyTorch–ours, ours–PyTorch, PyTorch–ours), as for shared prefix above.
+  const rerun = () => {
+    const r = torchRun(best!.threads, best!.blas, best!.label, best!.env);
+    if (typeof r === "string") throw new ProviderError("PyTorch failed on a rerun of its best setting", { got: r });
+    return r;
+  };
   for (let round = 0; round < ROUNDS; round++) {
-    const torch = torchRun(best.threads, best.blas, best.label, best.env);
-    if (typeof torch === "string") throw new Error(`PyTorch failed on a rerun: ${torch}`);
-    rounds.push({ ours: await benchTrain({ ...o, profile: false }), torch });
+    if (round % 2 === 0) {
+      const torch = rerun();
+      rounds.push({ torch, ours: await benchTrain({ ...o, profile: false }) });
+    } else {
+      const ours = await benchTrain({ ...o, profile: false });
+      rounds.push({ ours, torch: rerun() });
+    }
   }
   const ratios = rounds.map((r) => r.ours.tokens_per_s / r.torch.tokens_per_s);
   const oursBest = Math.max(ours.tokens_per_s, ...rounds.map((r) => r.ours.tokens_per_s));
   const torchBest = Math.max(best.tokens_per_s, ...rounds.map((r) => r.torch.tokens_per_s));
   console.log(
-    `paired rounds (PyTorch ${best.threads} thread(s), OpenBLAS ${best.blas}${best.label}, then iopo): ${rounds.map((r, i) => `${r.torch.step_ms_median.toFixed(1)} vs ${r.ours.step_ms_median} ms = ${ratios[i]!.toFixed(2)}×`).join("; ")} (load average ${os.loadavg()[0]!.toFixed(1)})`,
+    `paired rounds (PyTorch ${best.threads} thread(s), OpenBLAS ${best.blas}${best.label} and iopo, order alternating): ${rounds.map((r, i) => `${r.torch.step_ms_median.toFixed(1)} vs ${r.ours.step_ms_median} ms = ${ratios[i]!.toFixed(2)}×`).join("; ")} (load average ${os.loadavg()[0]!.toFixed(1)})`,
   );
   console.log(
     `ratio (iopo tokens/s ÷ PyTorch tokens/s): ${median(ratios).toFixed(2)}× (median of ${ROUNDS} back-to-back pairs; best run ÷ best run ${(oursBest / torchBest).toFixed(2)}×, ${oursBest} ÷ ${Math.round(torchBest)}; first timing ÷ PyTorch's best ${(ours.tokens_per_s / torchBest).toFixed(2)}×)`,

@@ -9,11 +9,11 @@
 // (scripts/demo-pilots.ts, round 5) measure what the base changes; docs/demo.md reports them.
 
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, readFile, rm } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { buildOfflineDataset } from "../src/construct/index.ts";
-import { BASE_FILES, type DemoBaseInfo, demoConfig, layout } from "../src/demo/index.ts";
+import { BASE_FILES, copyDirAtomic, type DemoBaseInfo, demoConfig, layout } from "../src/demo/index.ts";
 import { initModelPhase, recordChars, trainPhase } from "../src/demo/phases.ts";
 import { tokensOf } from "../src/demo/run.ts";
 import { writeFileAtomic, writeJsonlAtomic } from "../src/io/index.ts";
@@ -33,6 +33,16 @@ const log = {
   progress: (l: string) => process.stdout.isTTY && process.stdout.write(`\r${l.slice(0, 140).padEnd(140)}\r`),
 };
 
+const threads = Number(args.threads);
+if (!Number.isInteger(threads) || threads < 0) {
+  console.error(`--threads: expected a whole number ≥ 0 (0 = every core), got ${JSON.stringify(args.threads)}`);
+  process.exit(2);
+}
+// --out is replaced as a whole: refuse a directory that is not a demo base (a typo must not wipe a folder).
+if (existsSync(args.out!) && !existsSync(join(args.out!, "base.json"))) {
+  console.error(`--out ${args.out}: exists and is not a demo base (no base.json); choose another directory`);
+  process.exit(2);
+}
 const full = demoConfig("full", BASE.seed);
 const c = {
   ...full,
@@ -42,7 +52,7 @@ const c = {
   n: BASE.n,
   max_chars: BASE.max_chars,
   sft: { ...full.sft, steps: BASE.steps },
-  threads: Number(args.threads),
+  threads,
 };
 const L = layout(args.work!);
 const t0 = performance.now();
@@ -77,9 +87,6 @@ const metrics = join(L.train(BASE.seed, "sft"), "metrics.jsonl");
 const tokens = await tokensOf(metrics);
 const last = (await readFile(metrics, "utf8")).trim().split("\n").slice(-50);
 const loss = last.map((l) => (JSON.parse(l) as { loss: number }).loss).reduce((a, b) => a + b, 0) / last.length;
-await rm(args.out!, { recursive: true, force: true });
-await mkdir(args.out!, { recursive: true });
-for (const f of BASE_FILES) await copyFile(join(ckpt, f), join(args.out!, f));
 const info: DemoBaseInfo = {
   script: "scripts/demo-base.ts",
   construction_seed: BASE.seed,
@@ -94,7 +101,9 @@ const info: DemoBaseInfo = {
   final_loss: Number(loss.toFixed(4)),
   model: c.model,
 };
-await writeFileAtomic(join(args.out!, "base.json"), `${JSON.stringify(info, null, 2)}\n`);
+// The checkpoint's model files and base.json replace --out in one rename (copyDirAtomic).
+await writeFileAtomic(join(ckpt, "base.json"), `${JSON.stringify(info, null, 2)}\n`);
+await copyDirAtomic(ckpt, ["base.json", ...BASE_FILES], args.out!);
 log.info(
   `demo base → ${args.out} (${BASE.steps} steps, mean loss of the last 50 ${loss.toFixed(4)}, ${((performance.now() - t0) / 1000).toFixed(0)} s)`,
 );

@@ -49,8 +49,12 @@ export function registerDemo(program: Command): void {
       "reproduce the paper in miniature: construct → SFT → SFT-continued / SFT* / DPO / DPO* / IOPO → evaluate → intervals → report",
     )
     .option("--out <dir>", "run directory (every artefact; rerun to resume)", "runs/demo")
-    .option("--seed <n>", "seed of construction; run k uses seed + k for initialisation and data order", "0")
-    .option("--seeds <n>", "runs with different initialisation and data order (default 3; --quick 2)")
+    .option(
+      "--seed <n>",
+      "seed of construction; run k uses seed + k for data order (and a new model's initialisation)",
+      "0",
+    )
+    .option("--seeds <n>", "runs with different data order (and a new model's initialisation; default 3, --quick 2)")
     .option("--full", "also IOPO*, both ablations (w/o input, w/o output preference), ORPO and SimPO")
     .option("--quick", "a tiny configuration with every method that finishes in under a minute (tests)")
     .addHelpText(

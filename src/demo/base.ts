@@ -3,12 +3,12 @@
 // profile copies it as every seed's starting model; `base.json` records how it was made.
 
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { copyFile, mkdir, readFile, rename, rm } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { CheckpointError } from "../errors.ts";
-import type { DemoConfig } from "./config.ts";
+import { type DemoConfig, DemoConfigSchema } from "./config.ts";
 
 // ---- exports ----
 
@@ -34,43 +34,69 @@ export const DemoBaseInfoSchema = z.object({
   warmup: z.number(),
   tokens: z.object({ prompt: z.number(), response: z.number() }),
   final_loss: z.number(),
-  model: z.object({
-    arch: z.string(),
-    vocab_size: z.number().int(),
-    hidden: z.number().int(),
-    layers: z.number().int(),
-    heads: z.number().int(),
-    kv_heads: z.number().int(),
-    intermediate: z.number().int(),
-  }),
+  model: DemoConfigSchema.shape.model,
 });
 export type DemoBaseInfo = z.infer<typeof DemoBaseInfoSchema>;
 
 /** assets/demo-base/ of this package (the same from src/ and from the compiled dist/). */
 export const SHIPPED_BASE_DIR = fileURLToPath(new URL("../../assets/demo-base/", import.meta.url));
 
-/** How the shipped base was made, checked against the demo's model shape. */
-export async function readBaseInfo(c: DemoConfig, dir = SHIPPED_BASE_DIR): Promise<DemoBaseInfo> {
-  const path = join(dir, "base.json");
-  if (!existsSync(path))
-    throw new CheckpointError("the demo's base model is missing", {
-      path,
-      hint: "restore assets/demo-base/ from the repository, or rebuild it with npm run demo:base",
-    });
+const RESTORE = "restore assets/demo-base/ from the repository, or rebuild it with npm run demo:base";
+
+/** A base.json read and checked (file missing → null). */
+async function readInfo(path: string): Promise<DemoBaseInfo | null> {
+  if (!existsSync(path)) return null;
   let json: unknown;
   try {
     json = JSON.parse(await readFile(path, "utf8"));
-  } catch {
-    json = undefined;
-  }
-  const parsed = DemoBaseInfoSchema.safeParse(json);
-  if (!parsed.success)
+  } catch (e) {
     throw new CheckpointError("not a demo base description", {
       path,
-      field: parsed.error.issues[0]?.path.join("."),
-      hint: "restore assets/demo-base/ from the repository, or rebuild it with npm run demo:base",
+      got: `invalid JSON (${String(e)})`,
+      hint: RESTORE,
     });
-  const info = parsed.data;
+  }
+  const parsed = DemoBaseInfoSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new CheckpointError("not a demo base description", {
+      path,
+      field: issue?.path.join(".") || undefined,
+      got: issue?.message,
+      hint: RESTORE,
+    });
+  }
+  return parsed.data;
+}
+
+/**
+ * Copy `files` of `from` into the directory `to` atomically: into `<to>.tmp-…` first, which then replaces `to`
+ * (so an interrupted copy leaves either the old directory or none, never a partial one).
+ */
+export async function copyDirAtomic(from: string, files: readonly string[], to: string): Promise<void> {
+  const parent = dirname(to);
+  await mkdir(parent, { recursive: true });
+  const stamp = `${process.pid}-${Date.now()}`;
+  const tmp = join(parent, `.${basename(to)}.tmp-${stamp}`);
+  const old = join(parent, `.${basename(to)}.old-${stamp}`);
+  try {
+    await mkdir(tmp);
+    for (const f of files) await copyFile(join(from, f), join(tmp, f));
+    const had = existsSync(to);
+    if (had) await rename(to, old);
+    await rename(tmp, to);
+    if (had) await rm(old, { recursive: true, force: true });
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw new CheckpointError("cannot copy the model directory", { path: to, got: String(err), cause: err });
+  }
+}
+
+/** How the shipped base was made, checked against the demo's model shape, and that its files are there. */
+export async function readBaseInfo(c: DemoConfig, dir = SHIPPED_BASE_DIR): Promise<DemoBaseInfo> {
+  const path = join(dir, "base.json");
+  const info = await readInfo(path);
+  if (!info) throw new CheckpointError("the demo's base model is missing", { path, hint: RESTORE });
   const differs = (Object.keys(c.model) as (keyof DemoConfig["model"])[]).filter((k) => info.model[k] !== c.model[k]);
   if (differs.length > 0)
     throw new CheckpointError("the base model's shape differs from the demo's model", {
@@ -79,24 +105,25 @@ export async function readBaseInfo(c: DemoConfig, dir = SHIPPED_BASE_DIR): Promi
       got: differs.map((k) => `${k} ${info.model[k]}`).join(", "),
       hint: "rebuild the base with npm run demo:base",
     });
+  const missing = BASE_FILES.filter((f) => !existsSync(join(dir, f)));
+  if (missing.length > 0)
+    throw new CheckpointError("the demo's base model is incomplete", {
+      path: dir,
+      expected: BASE_FILES.join(", "),
+      got: `no ${missing.join(", ")}`,
+      hint: RESTORE,
+    });
   return info;
 }
 
-/** Copies the shipped base into `out` (a seed's starting model). */
+/** Copies the shipped base, with its base.json (the run records what it started from), into `out` atomically. */
 export async function copyBase(c: DemoConfig, out: string, dir = SHIPPED_BASE_DIR): Promise<DemoBaseInfo> {
   const info = await readBaseInfo(c, dir);
-  await mkdir(out, { recursive: true });
-  // base.json too (the run records what it started from); model.safetensors last: its presence marks the phase
-  // complete (src/demo/run.ts).
-  for (const f of ["base.json", ...BASE_FILES.filter((f) => f !== "model.safetensors"), "model.safetensors"])
-    await copyFile(join(dir, f), join(out, f));
+  await copyDirAtomic(dir, ["base.json", ...BASE_FILES], out);
   return info;
 }
 
 /** What a seed's starting model was made from: its base.json (a copy of the shipped base's), or null (a new model). */
-export async function startingBase(initDir: string): Promise<DemoBaseInfo | null> {
-  const path = join(initDir, "base.json");
-  if (!existsSync(path)) return null;
-  const parsed = DemoBaseInfoSchema.safeParse(JSON.parse(await readFile(path, "utf8")));
-  return parsed.success ? parsed.data : null;
+export function startingBase(initDir: string): Promise<DemoBaseInfo | null> {
+  return readInfo(join(initDir, "base.json"));
 }

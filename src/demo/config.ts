@@ -77,8 +77,12 @@ export const METHOD_SPECS: Readonly<
 
 export const DemoConfigSchema = z.strictObject({
   profile: z.enum(PROFILES),
-  seed: z.number().int().nonnegative().describe("Seed of construction; run k uses seed + k for init and data order."),
-  /** Runs with different model initialisation and data order (the data and the held-out set are shared). */
+  seed: z
+    .number()
+    .int()
+    .nonnegative()
+    .describe("Seed of construction; run k uses seed + k for data order (and a new model's initialisation)."),
+  /** Runs with different data order, and a new model's initialisation (the data and the held-out set are shared). */
   seeds: z.number().int().positive(),
   methods: z.array(z.enum(METHODS)).min(1),
   /** Construction: seeds attempted for the training sets (kept records are fewer). */

@@ -2,6 +2,7 @@
 export {
   BASE_FILES,
   copyBase,
+  copyDirAtomic,
   type DemoBaseInfo,
   DemoBaseInfoSchema,
   readBaseInfo,

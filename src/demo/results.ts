@@ -93,6 +93,9 @@ export interface Results {
     eval_multi: number;
     parameters: number;
     vocab_size: number;
+    /** The shipped base's own SFT (examples, steps), when the runs start from it. */
+    base_sft_examples?: number;
+    base_sft_steps?: number;
   };
   training: Record<string, number>;
   /** seed → method → result. */

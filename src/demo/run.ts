@@ -76,6 +76,22 @@ async function phase(
   return seconds;
 }
 
+/** The settings (dotted keys) whose values differ between a saved configuration and `c`. */
+function configDiffs(saved: DemoConfig, c: DemoConfig): { key: string; saved: string; now: string }[] {
+  const out: { key: string; saved: string; now: string }[] = [];
+  const walk = (a: unknown, b: unknown, key: string) => {
+    const plain = (x: unknown) => typeof x === "object" && x !== null && !Array.isArray(x);
+    if (plain(a) && plain(b)) {
+      const ra = a as Record<string, unknown>;
+      const rb = b as Record<string, unknown>;
+      for (const k of new Set([...Object.keys(ra), ...Object.keys(rb)])) walk(ra[k], rb[k], key ? `${key}.${k}` : k);
+    } else if (JSON.stringify(a) !== JSON.stringify(b))
+      out.push({ key, saved: JSON.stringify(a) ?? "absent", now: JSON.stringify(b) ?? "absent" });
+  };
+  walk(saved, c, "");
+  return out;
+}
+
 /**
  * Claim the run directory for configuration `c` and return the configuration to run. A directory made with the same
  * settings but fewer methods or seeds is extended (`iopo demo --full` after `npm start` trains only the added
@@ -98,11 +114,12 @@ async function claimDir(L: Layout, c: DemoConfig, log: DemoLogger): Promise<Demo
       log.info(`  the run directory holds more (methods ${saved.methods.join(", ")}; ${saved.seeds} seeds): using it`);
       return saved;
     }
+    const diffs = configDiffs(saved, c);
     throw new ConfigError("the run directory holds a demo with another configuration", {
       path: L.config,
-      expected: JSON.stringify(c),
-      got: JSON.stringify(saved),
-      hint: "use another --out (or delete the directory) to run with other settings",
+      expected: diffs.map((d) => `${d.key} ${d.now}`).join(", "),
+      got: diffs.map((d) => `${d.key} ${d.saved}`).join(", "),
+      hint: "use another --out (or delete the directory) to run with these settings",
     });
   }
   await writeFileAtomic(L.config, `${JSON.stringify(c, null, 2)}\n`);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -12,6 +12,7 @@ import {
   SHIPPED_BASE_DIR,
   startingBase,
 } from "../../src/demo/index.ts";
+import { initModelPhase, layout } from "../../src/demo/phases.ts";
 import { CheckpointError } from "../../src/errors.ts";
 import { loadModelDir } from "../../src/model/index.ts";
 
@@ -66,6 +67,48 @@ test("demo base: a missing or mismatched base is refused naming the file and the
       readBaseInfo(c, dir),
       (e: unknown) => e instanceof CheckpointError && e.message.includes("not a demo base description"),
     );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("demo base: a shipped-base run's init-model phase copies the base over a partial one, atomically", async () => {
+  const c = demoConfig("full", 0);
+  const dir = await mkdtemp(join(tmpdir(), "iopo-base-"));
+  try {
+    const L = layout(dir);
+    // A copy cut off earlier: a truncated model file and no base.json. The phase replaces the directory whole.
+    await mkdir(L.initModel(2), { recursive: true });
+    await writeFile(join(L.initModel(2), "model.safetensors"), "truncated");
+    const lines: string[] = [];
+    await initModelPhase(c, L, 2, { info: (l) => lines.push(l), progress: () => {} });
+    assert.match(lines.join("\n"), /the shipped base \(assets\/demo-base\/: 2 layers × 128 hidden, SFT 24,000 steps/);
+    for (const f of [...BASE_FILES, "base.json"])
+      assert.deepEqual(await readFile(join(L.initModel(2), f)), await readFile(join(SHIPPED_BASE_DIR, f)), f);
+    assert.deepEqual((await readdir(join(dir, "seed-2", "models"))).sort(), ["init"]); // no temporary left
+    assert.equal((await startingBase(L.initModel(2)))?.steps, 24_000);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("demo base: an incomplete base or a damaged base.json is refused naming what is wrong", async () => {
+  const c = demoConfig("full", 0);
+  const dir = await mkdtemp(join(tmpdir(), "iopo-base-"));
+  try {
+    for (const f of ["base.json", ...BASE_FILES.filter((f) => f !== "model.safetensors")])
+      await copyFile(join(SHIPPED_BASE_DIR, f), join(dir, f));
+    await assert.rejects(
+      readBaseInfo(c, dir),
+      (e: unknown) =>
+        e instanceof CheckpointError && /incomplete/.test(e.message) && e.message.includes("got no model.safetensors"),
+    );
+    await writeFile(join(dir, "base.json"), "{ not json");
+    for (const read of [() => readBaseInfo(c, dir), () => startingBase(dir)])
+      await assert.rejects(
+        read(),
+        (e: unknown) => e instanceof CheckpointError && e.message.includes("got invalid JSON"),
+      );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -210,6 +210,8 @@ test("another configuration in the same run directory is refused (exit 2)", asyn
   const r = await runCli(["demo", "--quick", "--out", out, "--seed", "4"]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /another configuration/);
+  // Only the settings that differ are named, with both values.
+  assert.match(r.stderr, /expected seed 4, got seed 3\n/);
   assert.match(r.stderr, /HINT: use another --out/);
 });
 
