@@ -3,11 +3,12 @@
 // profile copies it as every seed's starting model; `base.json` records how it was made.
 
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, readFile, rename, rm } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { copyFile, readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { CheckpointError } from "../errors.ts";
+import { writeDirAtomic } from "../io/index.ts";
 import { type DemoConfig, DemoConfigSchema } from "./config.ts";
 
 // ---- exports ----
@@ -69,25 +70,13 @@ async function readInfo(path: string): Promise<DemoBaseInfo | null> {
   return parsed.data;
 }
 
-/**
- * Copy `files` of `from` into the directory `to` atomically: into `<to>.tmp-…` first, which then replaces `to`
- * (so an interrupted copy leaves either the old directory or none, never a partial one).
- */
+/** Copy `files` of `from` into the directory `to` atomically (it replaces `to` whole: never a partial copy). */
 export async function copyDirAtomic(from: string, files: readonly string[], to: string): Promise<void> {
-  const parent = dirname(to);
-  await mkdir(parent, { recursive: true });
-  const stamp = `${process.pid}-${Date.now()}`;
-  const tmp = join(parent, `.${basename(to)}.tmp-${stamp}`);
-  const old = join(parent, `.${basename(to)}.old-${stamp}`);
   try {
-    await mkdir(tmp);
-    for (const f of files) await copyFile(join(from, f), join(tmp, f));
-    const had = existsSync(to);
-    if (had) await rename(to, old);
-    await rename(tmp, to);
-    if (had) await rm(old, { recursive: true, force: true });
+    await writeDirAtomic(to, async (tmp) => {
+      for (const f of files) await copyFile(join(from, f), join(tmp, f));
+    });
   } catch (err) {
-    await rm(tmp, { recursive: true, force: true });
     throw new CheckpointError("cannot copy the model directory", { path: to, got: String(err), cause: err });
   }
 }

@@ -2,7 +2,7 @@
 // A reader never loads a whole file; a writer writes to a temporary sibling and renames on commit,
 // so an error or Ctrl-C never leaves a half-written output behind.
 
-import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
+import { createReadStream, createWriteStream, existsSync, type WriteStream } from "node:fs";
 import { appendFile, mkdir, open, readdir, rename, rm, truncate, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { createInterface } from "node:readline";
@@ -293,6 +293,29 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     await rename(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/**
+ * Write a whole directory atomically: `fill` writes into a temp sibling, which then replaces `dir` (an existing `dir`
+ * is moved aside and removed only after the rename succeeded); the temp sibling is removed when anything fails.
+ */
+export async function writeDirAtomic(dir: string, fill: (tmp: string) => Promise<void>): Promise<void> {
+  const parent = dirname(dir);
+  await mkdir(parent, { recursive: true });
+  const stamp = `${process.pid}-${Date.now()}`;
+  const tmp = join(parent, `.${basename(dir)}.tmp-${stamp}`);
+  const old = join(parent, `.${basename(dir)}.old-${stamp}`);
+  try {
+    await mkdir(tmp);
+    await fill(tmp);
+    const had = existsSync(dir);
+    if (had) await rename(dir, old);
+    await rename(tmp, dir);
+    if (had) await rm(old, { recursive: true, force: true });
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
     throw err;
   }
 }

@@ -3,9 +3,10 @@
 // weight against the parameter table; saving writes a temporary sibling directory and renames it into place.
 // Does not interpret the tokenizer (tokenizer.ts) or run the model.
 
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { basename, dirname, isAbsolute, join, resolve } from "node:path";
+import { readFile, stat, writeFile } from "node:fs/promises";
+import { isAbsolute, join, resolve } from "node:path";
 import { CheckpointError } from "../errors.ts";
+import { writeDirAtomic } from "../io/index.ts";
 import { type ModelConfig, parseModelConfig } from "./config.ts";
 import { isAdapterDir, loadAdapter, mergeLora } from "./lora.ts";
 import { type HeldTensor, type LoadedTensor, type ModelParams, paramsFromTensors, paramTable } from "./params.ts";
@@ -207,31 +208,22 @@ async function loadAdapterMerged(dir: string): Promise<ModelDir> {
  * config names (or `o.dtype`), rounded to nearest even; a tied head is not written (transformers re-ties it).
  */
 export async function saveModelDir(dir: string, model: ModelDir, o: SaveOptions = {}): Promise<void> {
-  const parent = dirname(dir);
-  await mkdir(parent, { recursive: true });
-  const stamp = `${process.pid}-${Date.now()}`;
-  const tmp = join(parent, `.${basename(dir)}.tmp-${stamp}`);
-  const old = join(parent, `.${basename(dir)}.old-${stamp}`);
   try {
-    await mkdir(tmp);
-    const dtype = o.dtype ?? configDtype(model.config);
-    const config = { ...model.config, torch_dtype: TORCH_NAMES[dtype] };
-    if ("dtype" in config) config.dtype = TORCH_NAMES[dtype];
-    await writeFile(join(tmp, "config.json"), `${JSON.stringify(config, null, 2)}\n`);
-    const { table, tensors } = model.params;
-    await writeSafetensors(
-      join(tmp, "model.safetensors"),
-      table.map((row, i) => ({ name: row.key, shape: row.shape, data: tensors[i]!, dtype })),
-    );
-    for (const name of SIDE_FILES)
-      if (model.files[name] !== undefined)
-        await writeFile(join(tmp, name), `${JSON.stringify(model.files[name], null, 2)}\n`);
-    const had = await exists(dir);
-    if (had) await rename(dir, old);
-    await rename(tmp, dir);
-    if (had) await rm(old, { recursive: true, force: true });
+    await writeDirAtomic(dir, async (tmp) => {
+      const dtype = o.dtype ?? configDtype(model.config);
+      const config = { ...model.config, torch_dtype: TORCH_NAMES[dtype] };
+      if ("dtype" in config) config.dtype = TORCH_NAMES[dtype];
+      await writeFile(join(tmp, "config.json"), `${JSON.stringify(config, null, 2)}\n`);
+      const { table, tensors } = model.params;
+      await writeSafetensors(
+        join(tmp, "model.safetensors"),
+        table.map((row, i) => ({ name: row.key, shape: row.shape, data: tensors[i]!, dtype })),
+      );
+      for (const name of SIDE_FILES)
+        if (model.files[name] !== undefined)
+          await writeFile(join(tmp, name), `${JSON.stringify(model.files[name], null, 2)}\n`);
+    });
   } catch (err) {
-    await rm(tmp, { recursive: true, force: true });
     if (err instanceof CheckpointError) throw err;
     throw new CheckpointError("cannot write model directory", { path: dir, got: String(err), cause: err });
   }
