@@ -114,11 +114,14 @@ async function claimDir(L: Layout, c: DemoConfig, log: DemoLogger): Promise<Demo
       log.info(`  the run directory holds more (methods ${saved.methods.join(", ")}; ${saved.seeds} seeds): using it`);
       return saved;
     }
+    // Only the settings that differ (the whole configurations if none does, i.e. only their key order).
     const diffs = configDiffs(saved, c);
+    const whole = [{ key: "configuration", saved: JSON.stringify(saved), now: JSON.stringify(c) }];
+    const shown = diffs.length > 0 ? diffs : whole;
     throw new ConfigError("the run directory holds a demo with another configuration", {
       path: L.config,
-      expected: diffs.map((d) => `${d.key} ${d.now}`).join(", "),
-      got: diffs.map((d) => `${d.key} ${d.saved}`).join(", "),
+      expected: shown.map((d) => `${d.key} ${d.now}`).join(", "),
+      got: shown.map((d) => `${d.key} ${d.saved}`).join(", "),
       hint: "use another --out (or delete the directory) to run with these settings",
     });
   }
