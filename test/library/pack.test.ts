@@ -8,7 +8,17 @@
 // node_modules/iopo (what npm would place there).
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -42,7 +52,7 @@ const TSCONFIG = {
 };
 
 /** The package's own files (package.json "files", plus package.json and the README). */
-const PACKAGE_SOURCES = ["package.json", "README.md", "bin", "src", "docs"];
+const PACKAGE_SOURCES = ["package.json", "README.md", "assets", "bin", "src", "docs"];
 
 /** What `npm pack` and its prepare script (the build) read, copied to `dir`; node_modules linked. */
 function stage(dir: string): void {
@@ -65,6 +75,8 @@ before(async () => {
   assert.ok(files.includes("dist/index.js") && files.includes("dist/index.d.ts"), "the build and its declarations");
   assert.ok(files.includes("dist/.build-stamp") && files.includes("bin/iopo.js"));
   assert.ok(!files.some((f) => f.startsWith("test/") || f.startsWith("node_modules/")), "no tests in the package");
+  // The demo's shipped base travels with the package (`iopo demo` copies it from <package>/assets/demo-base/).
+  assert.ok(files.includes("assets/demo-base/model.safetensors") && files.includes("assets/demo-base/base.json"));
   const project = join(scratch, "project");
   const modules = join(project, "node_modules");
   mkdirSync(join(modules, "iopo"), { recursive: true });
@@ -125,4 +137,7 @@ test("subpaths resolve, deep imports are closed, and the installed CLI runs", as
   assert.equal(stdout, "true function\nERR_PACKAGE_PATH_NOT_EXPORTED\n");
   const cli = await run(process.execPath, [join(project, "node_modules/iopo/bin/iopo.js"), "--version"]);
   assert.equal(cli.stdout.trim(), "0.1.0");
+  // The demo finds its shipped base where dist/demo/base.js looks: <package>/assets/demo-base/.
+  const pkg = join(project, "node_modules/iopo");
+  assert.ok(existsSync(join(pkg, "dist/demo/base.js")) && existsSync(join(pkg, "assets/demo-base/model.safetensors")));
 });
