@@ -16,6 +16,16 @@ import { initModelPhase, layout } from "../../src/demo/phases.ts";
 import { CheckpointError } from "../../src/errors.ts";
 import { loadModelDir } from "../../src/model/index.ts";
 
+/** Runs `fn` in a fresh temporary directory, removed afterwards. */
+async function inTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), "iopo-base-"));
+  try {
+    await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 test("demo base: a configuration saved before `base` existed reads as a new model", () => {
   const full = demoConfig("full", 0);
   const { base: _, ...old } = full;
@@ -28,8 +38,7 @@ test("demo base: the shipped base has the full profile's model shape, and copies
   const info = await readBaseInfo({ ...c, base: "shipped" });
   assert.deepEqual(info.model, c.model);
   assert.ok(info.steps > 0 && info.sft_examples > 0 && info.tokens.response > 0);
-  const dir = await mkdtemp(join(tmpdir(), "iopo-base-"));
-  try {
+  await inTempDir(async (dir) => {
     const out = join(dir, "init");
     await copyBase(c, out);
     for (const f of [...BASE_FILES, "base.json"])
@@ -41,15 +50,12 @@ test("demo base: the shipped base has the full profile's model shape, and copies
     assert.equal(m.config.hidden_size, c.model.hidden);
     assert.equal(m.config.num_hidden_layers, c.model.layers);
     assert.equal(m.config.vocab_size, c.model.vocab_size);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test("demo base: a missing or mismatched base is refused naming the file and the fields", async () => {
   const c = demoConfig("full", 0);
-  const dir = await mkdtemp(join(tmpdir(), "iopo-base-"));
-  try {
+  await inTempDir(async (dir) => {
     await assert.rejects(
       readBaseInfo(c, dir),
       (e: unknown) => e instanceof CheckpointError && e.message.includes(join(dir, "base.json")),
@@ -67,15 +73,12 @@ test("demo base: a missing or mismatched base is refused naming the file and the
       readBaseInfo(c, dir),
       (e: unknown) => e instanceof CheckpointError && e.message.includes("not a demo base description"),
     );
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test("demo base: a shipped-base run's init-model phase copies the base over a partial one, atomically", async () => {
   const c = demoConfig("full", 0);
-  const dir = await mkdtemp(join(tmpdir(), "iopo-base-"));
-  try {
+  await inTempDir(async (dir) => {
     const L = layout(dir);
     // A copy cut off earlier: a truncated model file and no base.json. The phase replaces the directory whole.
     await mkdir(L.initModel(2), { recursive: true });
@@ -87,15 +90,12 @@ test("demo base: a shipped-base run's init-model phase copies the base over a pa
       assert.deepEqual(await readFile(join(L.initModel(2), f)), await readFile(join(SHIPPED_BASE_DIR, f)), f);
     assert.deepEqual((await readdir(join(dir, "seed-2", "models"))).sort(), ["init"]); // no temporary left
     assert.equal((await startingBase(L.initModel(2)))?.steps, 24_000);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test("demo base: an incomplete base or a damaged base.json is refused naming what is wrong", async () => {
   const c = demoConfig("full", 0);
-  const dir = await mkdtemp(join(tmpdir(), "iopo-base-"));
-  try {
+  await inTempDir(async (dir) => {
     for (const f of ["base.json", ...BASE_FILES.filter((f) => f !== "model.safetensors")])
       await copyFile(join(SHIPPED_BASE_DIR, f), join(dir, f));
     await assert.rejects(
@@ -109,7 +109,5 @@ test("demo base: an incomplete base or a damaged base.json is refused naming wha
         read(),
         (e: unknown) => e instanceof CheckpointError && e.message.includes("got invalid JSON"),
       );
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });
