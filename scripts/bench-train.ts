@@ -35,7 +35,7 @@ console.log(
   `  matmul ${ours.matmul_gflop_per_step} GFLOP/step → ${ours.achieved_gflops} GFLOP/s; ORT MatMul peak ${ours.matmul_peak_gflops} GFLOP/s`,
 );
 console.log(
-  `  AdamW (TypeScript, ${ours.adamw_threads} threads) ${ours.adamw_ms_median} ms of the step; graph ${ours.graph_nodes} nodes → ${ours.onnx_nodes} ONNX nodes`,
+  `  AdamW (WebAssembly SIMD, 1 thread) ${ours.adamw_ms_median} ms of the step; graph ${ours.graph_nodes} nodes → ${ours.onnx_nodes} ONNX nodes`,
 );
 console.log(
   `  peak RSS per step (warm-up first): ${ours.peak_rss_mb.join(", ")} MB; RSS after each: ${ours.rss_mb.join(", ")} MB`,

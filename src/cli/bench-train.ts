@@ -60,7 +60,6 @@ export const BenchTrainOptionsSchema = z.strictObject({
   steps: Int(1).default(20),
   warmup: Int(0).default(2),
   threads: Int(0).default(0),
-  adamwThreads: Int(0).default(0),
   profile: z.boolean().default(true),
   json: z.boolean().default(false),
   /** "0.5b": a Qwen2.5-0.5B shape (the model flags are ignored) with random weights rounded to BF16. */
@@ -96,8 +95,6 @@ export interface BenchTrainResult {
   readonly onnx_nodes: number;
   readonly session_ms: number;
   readonly threads: number;
-  /** Threads of the AdamW update (the calling thread plus workers). */
-  readonly adamw_threads: number;
   readonly profile_ms_by_op?: Readonly<Record<string, number>>;
   /** Per step, warm-up included: resident set after it and its peak during it (MB; Linux, else 0). */
   readonly rss_mb: readonly number[];
@@ -367,7 +364,6 @@ export async function benchTrain(o: BenchTrainOptions, records0?: TokenizedRecor
       onnx_nodes: traced.onnxNodes,
       session_ms: Math.round(sessionMs),
       threads,
-      adamw_threads: step.opt.shards.length,
       ...(profile ? { profile_ms_by_op: profile } : {}),
     };
   } finally {
@@ -409,7 +405,6 @@ export function registerBenchTrain(program: Command): void {
     .option("--steps <n>", "timed steps", "20")
     .option("--warmup <n>", "untimed steps first", "2")
     .option("--threads <n>", "ONNX Runtime intra-op threads (0: all cores)", "0")
-    .option("--adamw-threads <n>", "threads of the AdamW update (0: as --threads; 1: no worker threads)", "0")
     .option("--no-profile", "skip the per-op-type profile")
     .option("--json", "print one JSON object")
     .addHelpText("after", "\nExample:\n  iopo bench train --steps 20 --json")
@@ -424,7 +419,7 @@ export function registerBenchTrain(program: Command): void {
       if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
       else {
         process.stdout.write(
-          `${r.method} step ${r.step_ms_median} ms (median of ${o.steps}), ${r.tokens_per_s} tokens/s: graph ${r.graph_ms_median} ms, accumulate/clip ${r.accumulate_ms_median} ms, AdamW ${r.adamw_ms_median} ms (${r.adamw_threads} threads)\n` +
+          `${r.method} step ${r.step_ms_median} ms (median of ${o.steps}), ${r.tokens_per_s} tokens/s: graph ${r.graph_ms_median} ms, accumulate/clip ${r.accumulate_ms_median} ms, AdamW ${r.adamw_ms_median} ms\n` +
             `matmul ${r.matmul_gflop_per_step} GFLOP/step → ${r.achieved_gflops} GFLOP/s (ORT MatMul peak ${r.matmul_peak_gflops})\n` +
             `graph ${r.graph_nodes} nodes → ${r.onnx_nodes} ONNX nodes; compile ${r.session_ms} ms, ${r.threads} threads\n`,
         );

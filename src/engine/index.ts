@@ -1,7 +1,6 @@
 // The engine's public surface: graph building, ops, compositions, autodiff, ONNX emission and the runtime.
 
 export { AdamW, type AdamWOptions, type AdamWParam } from "./adamw.ts";
-export { ParallelAdamW } from "./adamw-parallel.ts";
 export { grad, gradients, vjp } from "./autodiff.ts";
 export { after, checkpoint } from "./checkpoint.ts";
 export {

@@ -125,8 +125,7 @@ export async function logpsReport(
       const norms: Record<string, number> = {};
       let total = 0;
       step.table.forEach((row, i) => {
-        let s = 0;
-        for (const x of step.opt.grads[i]!) s += x * x;
+        const s = step.opt.sumSquares(i);
         total += s;
         norms[row.key] = Math.sqrt(s);
       });

@@ -1,10 +1,10 @@
 // The one training step (issue 13): records of an optimizer step → micro-batches weighted so that k micro-batches
 // of b equal one batch of k·b → forward + backward into reused gradient buffers (accumulated) → NaN/inf guard →
-// global-norm clip → AdamW on all cores. `iopo train`, `iopo bench train`, `iopo logps` and the demo all run this.
+// global-norm clip → AdamW (a SIMD kernel on the calling thread). `iopo train`, `iopo bench train`, `iopo logps` and the demo all run this.
 // Does not choose records, schedule the learning rate, log or checkpoint (trainer.ts does).
 
 import os from "node:os";
-import { ParallelAdamW } from "../engine/index.ts";
+import { AdamW } from "../engine/index.ts";
 import type { HeldTensor, ModelConfig, ParamSpec, ScoredSequence } from "../model/index.ts";
 import type { TokenizedRecord } from "./collate.ts";
 import type { TrainConfig } from "./config.ts";
@@ -18,7 +18,7 @@ export interface StepOptions {
   readonly batch: number;
   /** Clip the global gradient norm to this (0 = off). */
   readonly clip: number;
-  /** ONNX Runtime intra-op threads and AdamW shards (0 = all cores). */
+  /** ONNX Runtime intra-op threads (0 = all cores). */
   readonly threads: number;
   readonly adam: { readonly beta1: number; readonly beta2: number; readonly eps: number; readonly weightDecay: number };
   /** Benchmarks: a path prefix for an ORT profile of the training program. */
@@ -84,12 +84,6 @@ export function stepOptions(c: TrainConfig): StepOptions {
   };
 }
 
-function sumSquares(grads: readonly Float32Array[]): number {
-  let s = 0;
-  for (const g of grads) for (let i = 0; i < g.length; i++) s += g[i]! * g[i]!;
-  return s;
-}
-
 // ---- exports ----
 
 export class TrainStep {
@@ -99,7 +93,7 @@ export class TrainStep {
   private constructor(
     readonly programs: TrainPrograms,
     readonly loss: ResolvedLoss,
-    readonly opt: ParallelAdamW,
+    readonly opt: AdamW,
     readonly o: StepOptions,
   ) {}
 
@@ -124,10 +118,9 @@ export class TrainStep {
       checkpoint: o.checkpoint ?? false,
       ...(lora ? { lora: { table, scale: lora.scale, base: lora.base } } : {}),
     });
-    const opt = new ParallelAdamW(
+    const opt = new AdamW(
       table.map((row, i) => ({ data: initial[i]!, decay: row.decay })),
       { beta1: o.adam.beta1, beta2: o.adam.beta2, eps: o.adam.eps, weightDecay: o.adam.weightDecay },
-      threads,
     );
     return new TrainStep(programs, loss, opt, o);
   }
@@ -136,7 +129,7 @@ export class TrainStep {
     return this.programs.table;
   }
 
-  /** The current weights, in parameter-table order (replaced by every step: read them after it). */
+  /** The current weights, in parameter-table order (the arrays `create` was given, trained in place). */
   get params(): Float32Array[] {
     return this.opt.params;
   }
@@ -183,7 +176,7 @@ export class TrainStep {
       for (let i = 0; i < part.length; i++) lp.push(out.lp.slice(i * S, (i + 1) * S));
     }
     const t2 = performance.now();
-    const gradNorm = Math.sqrt(sumSquares(this.opt.grads));
+    const gradNorm = Math.sqrt(this.opt.sumSquares());
     accMs += performance.now() - t2;
     return { loss, lp, gradNorm, graphMs, accMs };
   }
@@ -201,7 +194,7 @@ export class TrainStep {
     // Global-norm clipping as a scale the update applies while it reads the gradients (no pass of its own).
     const scale = this.o.clip > 0 && g.gradNorm > this.o.clip ? this.o.clip / (g.gradNorm + 1e-6) : 1;
     const t1 = performance.now();
-    await this.opt.step(lr, scale);
+    this.opt.step(lr, scale);
     const adamw = performance.now() - t1;
     return { ...base, applied: true, ms: { graph: g.graphMs, accumulate: g.accMs, adamw } };
   }
@@ -222,7 +215,6 @@ export class TrainStep {
   }
 
   async close(): Promise<void> {
-    await this.opt.close();
     await this.programs.release();
   }
 }

@@ -55,8 +55,8 @@ export interface RunInputs {
   /**
    * Hand the model's weight arrays to the optimizer instead of copying them (full fine-tuning): one copy of the
    * weights in memory. The reference log-probs are computed before the first update, so a policy that is its own
-   * reference is still scored as loaded; afterwards `model.params.tensors` must not be read (they are trained in
-   * place and move to the AdamW worker threads). `iopo train` sets it; tests that reuse a model leave it off.
+   * reference is still scored as loaded; afterwards `model.params.tensors` are the trained weights (updated in place
+   * by every step). `iopo train` sets it; tests that reuse a model leave it off.
    */
   readonly handOver?: boolean;
 }

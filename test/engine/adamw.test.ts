@@ -1,5 +1,7 @@
-// AdamW: one hand-computed step (bias correction, decoupled decay, no decay on flagged-off params), and the
-// end-to-end check: a tiny 2-layer MLP and a tiny attention block train a few steps in ORT and the loss drops.
+// AdamW: one hand-computed step (bias correction, decoupled decay, no decay on flagged-off params); the SIMD kernel
+// bit for bit against a scalar float64 loop written here (odd lengths, chunks, several memories, clipping scale);
+// the sum of squares; and the end-to-end check: a tiny 2-layer MLP and a tiny attention block train a few steps in
+// ORT and the loss drops.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -16,15 +18,103 @@ test("AdamW: first step is lr·sign(g) plus decoupled decay; no decay where the 
     ],
     { lr: 0.1, weightDecay: 0.5, eps: 0 },
   );
-  opt.step([new Float32Array([3, -0.25]), new Float32Array([-7])]);
+  const fill = (...gs: number[][]) => {
+    for (const [k, g] of gs.entries()) opt.grads[k].set(g);
+  };
+  fill([3, -0.25], [-7]);
+  opt.step();
   // m̂ = g, v̂ = g² at t = 1, so the update is lr·g/|g| = ±lr; decay multiplies w by (1 − lr·wd) first.
   assert.ok(Math.abs(w[0] - (1 * 0.95 - 0.1)) < 1e-6);
   assert.ok(Math.abs(w[1] - (-2 * 0.95 + 0.1)) < 1e-6);
   assert.ok(Math.abs(b[0] - (0.5 + 0.1)) < 1e-6);
+  // The weights are the caller's arrays, updated in place; the gradients stay as filled.
+  assert.equal(opt.params[0], w);
+  assert.deepEqual([...opt.grads[1]], [-7]);
   // Second step with the same gradient: m̂ = g, v̂ = g² again (bias correction), so the same ±lr.
-  opt.step([new Float32Array([3, -0.25]), new Float32Array([-7])]);
+  opt.step();
   assert.ok(Math.abs(b[0] - 0.7) < 1e-6);
-  assert.throws(() => opt.step([new Float32Array(1), new Float32Array(1)]), /gradient 0 has 1 values/);
+});
+
+/** The update as a plain scalar float64 loop over float32 storage (the definition the kernel must equal). */
+function reference(w: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, h: Record<string, number>) {
+  for (let i = 0; i < w.length; i++) {
+    const gi = g[i] * h.gs;
+    const mi = h.b1 * m[i] + (1 - h.b1) * gi;
+    const vi = h.b2 * v[i] + (1 - h.b2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    w[i] = w[i] * h.shrink - (h.a * mi) / (Math.sqrt(vi * h.c2) + h.eps);
+  }
+}
+
+test("AdamW's SIMD kernel equals the scalar float64 loop bit for bit (odd sizes, chunks, several memories)", () => {
+  const rand = rng(11);
+  // 16384 is the staging block: 20000 spans two chunks, the last partial; 1, 3, 17 leave partial kernel steps.
+  const sizes = [1000, 17, 20000, 3, 513, 1, 2048];
+  const init = sizes.map((n) => Float32Array.from({ length: n }, () => rand() - 0.5));
+  const decay = sizes.map((_, i) => i % 2 === 0);
+  const [lr, wd, b1, b2, eps] = [0.01, 0.1, 0.9, 0.95, 1e-8];
+  // A cap of 5 pages: two memories (the last parameter no longer fits the first).
+  for (const cap of [undefined, 5 * 65536]) {
+    const opt = new E.AdamW(
+      init.map((p, i) => ({ data: Float32Array.from(p), decay: decay[i] })),
+      { lr, weightDecay: wd, beta1: b1, beta2: b2, eps },
+      cap,
+    );
+    assert.equal(opt.memories, cap ? 2 : 1);
+    const ref = init.map((p) => ({
+      w: Float32Array.from(p),
+      m: new Float32Array(p.length),
+      v: new Float32Array(p.length),
+    }));
+    for (let t = 1; t <= 4; t++) {
+      const gs = t === 3 ? 0.37 : 1; // a clipping scale on one step
+      const grads = sizes.map((n) => Float32Array.from({ length: n }, (_, j) => Math.sin(j * 0.37 + t) * 0.1));
+      for (const [k, g] of grads.entries()) opt.grads[k].set(g);
+      opt.step(lr, gs);
+      for (const [k, r] of ref.entries())
+        reference(r.w, r.m, r.v, grads[k], {
+          b1,
+          b2,
+          eps,
+          gs,
+          a: lr / (1 - b1 ** t),
+          c2: 1 / (1 - b2 ** t),
+          shrink: decay[k] ? 1 - lr * wd : 1,
+        });
+    }
+    for (const [k, r] of ref.entries()) {
+      assert.deepEqual(opt.params[k], r.w, `weights ${k}, cap ${cap}`);
+      assert.deepEqual(opt.m[k], r.m, `m ${k}, cap ${cap}`);
+      assert.deepEqual(opt.v[k], r.v, `v ${k}, cap ${cap}`);
+    }
+    assert.equal(opt.t, 4);
+    // Σ g² per parameter and in total, against float64 sums (the kernel's order differs only in rounding).
+    let total = 0;
+    for (const [k, g] of opt.grads.entries()) {
+      const s = g.reduce((a, x) => a + x * x, 0);
+      total += s;
+      assert.ok(Math.abs(opt.sumSquares(k) - s) <= 1e-12 * s, `sum of squares ${k}`);
+    }
+    assert.ok(Math.abs(opt.sumSquares() - total) <= 1e-12 * total);
+  }
+});
+
+test("AdamW refuses a parameter too large for one memory, naming it and what to do", () => {
+  assert.throws(
+    () =>
+      new E.AdamW(
+        [
+          { data: new Float32Array(10), decay: false },
+          { data: new Float32Array(40000), decay: true },
+        ],
+        {},
+        4 * 65536,
+      ),
+    (e: Error) =>
+      /parameter 1 is too large/.test(e.message) &&
+      /--engine torch/.test(String((e as { hint?: string }).hint ?? e.message)),
+  );
 });
 
 async function train(
@@ -56,7 +146,8 @@ async function train(
       feeds[p.attrs.inputName as string] = { data: tensors[i], dims: p.shape as number[] };
     const out = await prog.run(feeds);
     losses.push((out.loss as Float32Array)[0]);
-    opt.step(result.grads.map((_, i) => out[`g${i}`] as Float32Array));
+    for (const [i, g] of opt.grads.entries()) g.set(out[`g${i}`] as Float32Array);
+    opt.step();
   }
   await prog.release();
   return losses;
