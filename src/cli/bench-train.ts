@@ -9,7 +9,7 @@ import path from "node:path";
 import type { Command } from "commander";
 import { z } from "zod";
 import * as E from "../engine/index.ts";
-import { ConfigError } from "../errors.ts";
+import { ConfigError, IopoError } from "../errors.ts";
 import {
   countParams,
   float32Tensors,
@@ -145,8 +145,12 @@ function heldAsBf16(cfg: ModelConfig, params: ModelParams): HeldTensor[] {
 
 /** FLOPs of the live MatMul nodes with symbols bound (forward and backward: the graph holds both). */
 function matmulFlops(graph: E.Graph, outputs: readonly E.Node[], bind: Record<string, number>): number {
-  const val = (d: E.Dim) =>
-    typeof d === "number" ? d : d.split("*").reduce((a, s) => a * (/^\d+$/.test(s) ? Number(s) : bind[s]), 1);
+  const sym = (s: string) => {
+    if (/^\d+$/.test(s)) return Number(s);
+    if (bind[s] === undefined) throw new IopoError(`matmulFlops: no size for the symbol ${s}`);
+    return bind[s];
+  };
+  const val = (d: E.Dim) => (typeof d === "number" ? d : d.split("*").reduce((a, s) => a * sym(s), 1));
   let flops = 0;
   for (const n of E.liveNodes(graph, outputs)) {
     if (n.op !== "MatMul") continue;
@@ -335,6 +339,7 @@ export async function benchTrain(o: BenchTrainOptions, records0?: TokenizedRecor
     const flops = matmulFlops(traced.graph, Object.values(traced.outputs), {
       Rec: records.length,
       T: packed ? o.prompt + 2 * o.response : T,
+      S: o.prompt + o.response, // packed rows: the first attention block (second response and prompt)
       R: o.response,
       // The distinct token ids of the batch (the embedding gradient's one-hot matmul).
       U: new Set(records.flatMap((r) => r.seqs.flatMap((q) => [...q.prompt, ...q.response]))).size,

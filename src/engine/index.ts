@@ -54,5 +54,17 @@ export { constant, scalar, type TensorLike } from "./opdef.ts";
 export { LOWERINGS, OPS, type OpName, VJP_RULES } from "./ops.ts";
 export { reduceMax, reduceMean, reduceSum } from "./reduce.ts";
 export { type Feed, Program, type RuntimeOptions, type TypedArray } from "./runtime.ts";
-export { concat, expand, input, pad, reshape, slice, transpose, transposeLast, zeros } from "./shape.ts";
+export {
+  concat,
+  expand,
+  input,
+  pad,
+  padSpan,
+  reshape,
+  slice,
+  sliceSpan,
+  transpose,
+  transposeLast,
+  zeros,
+} from "./shape.ts";
 export { type Dim, type DType, dimEq, formatShape, isHalf, numel, type Shape } from "./shapes.ts";

@@ -8,7 +8,7 @@ import { ONNX_DTYPE } from "./elementwise.ts";
 import type { Graph, Node } from "./graph.ts";
 import type { LowerCtx, OnnxAttr } from "./opdef.ts";
 import { isOpName, LOWERINGS } from "./ops.ts";
-import { type DType, dimSymbols, type Shape } from "./shapes.ts";
+import { type Dim, type DType, dimSymbols, type Shape } from "./shapes.ts";
 
 const { onnx } = onnxProto;
 
@@ -166,6 +166,28 @@ export function toOnnx(graph: Graph, outputs: Readonly<Record<string, Node>>, na
     return out;
   };
 
+  const dimSum = (dims: readonly Dim[]): string => {
+    const fixed = dims.reduce<number>((p, d) => p + (typeof d === "number" ? d : 0), 0);
+    const syms = dims.filter((d) => typeof d !== "number");
+    if (syms.length === 0) return constantValue([fixed], [1], "int64");
+    const key = `sum:${dims.join("+")}`;
+    const cached = shapeCache.get(key);
+    if (cached) return cached;
+    let acc = shapeTensor([syms[0]!]);
+    for (const d of [...syms.slice(1), ...(fixed ? [fixed] : [])]) {
+      const t = `t${temps++}`;
+      addNode("Add", [acc, shapeTensor([d])], [t], undefined, "shape/Add");
+      acc = t;
+    }
+    shapeCache.set(key, acc);
+    return acc;
+  };
+  const joinVector = (parts: readonly string[]): string => {
+    const out = `t${temps++}`;
+    addNode("Concat", [...parts], [out], { axis: { i: 0 } }, "shape/Concat");
+    return out;
+  };
+
   for (const n of nodes) {
     if (!isOpName(n.op)) throw new IopoError(`no ONNX lowering for op ${n.op}`, { path: n.site });
     const cx: LowerCtx = {
@@ -177,6 +199,8 @@ export function toOnnx(graph: Graph, outputs: Readonly<Record<string, Node>>, na
       int64s: (values) => constantValue(values, [values.length], "int64"),
       constant: constantValue,
       shape: shapeTensor,
+      sum: dimSum,
+      concat: joinVector,
     };
     LOWERINGS[n.op](n, cx);
   }

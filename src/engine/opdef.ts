@@ -26,6 +26,10 @@ export interface LowerCtx {
   constant(values: readonly number[], shape: readonly number[], dtype: DType): string;
   /** An int64 1-D tensor holding `shape`, computed at run time for symbolic dims. */
   shape(shape: Shape): string;
+  /** An int64 [1] tensor holding the sum of `dims` (0 for none), computed at run time for symbolic dims. */
+  sum(dims: readonly Dim[]): string;
+  /** The int64 1-D tensors `parts` joined (a run-time vector such as Pad's widths). */
+  concat(parts: readonly string[]): string;
 }
 
 export type Lowering = (n: Node, cx: LowerCtx) => void;

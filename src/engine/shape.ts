@@ -1,5 +1,5 @@
 // Shape ops and leaves: Input, Constant, Zeros, Reshape, Transpose, Slice, Pad, Concat, Expand. One stanza per op.
-// Reshape accepts -1 and symbolic dims; Slice, Pad and Concat need a static size on their axis.
+// Reshape accepts -1 and symbolic dims; Slice, Pad and Concat take symbolic bounds given as sums of dims.
 
 import { emit, type Node } from "./graph.ts";
 import { arg, dimsOf, noGrad, type OpDef, shapeError } from "./opdef.ts";
@@ -112,6 +112,10 @@ export const transposeLast = (x: Node): Node => {
 };
 
 // ---- Slice ----
+// One op for static and symbolic bounds: attrs hold the dims cut before the slice, its size and the dims cut after
+// it (lists, summed). Symbolic bounds are sums of products, which the engine's dims cannot express: the caller
+// vouches that before + size + after is the axis (sliceSpan); ONNX Runtime checks the real sizes when it runs.
+
 /** x[..., start:end, ...] on one axis with a static size. */
 export function slice(x: Node, axis: number, start: number, end: number): Node {
   const a = normAxis(axis, x.shape.length, "Slice");
@@ -119,26 +123,40 @@ export function slice(x: Node, axis: number, start: number, end: number): Node {
   if (typeof size !== "number") throw shapeError("Slice: axis must be static", "a number", `${size} on axis ${a}`);
   if (!(0 <= start && start < end && end <= size))
     throw shapeError("Slice: bad range", `0 ≤ start < end ≤ ${size}`, `${start}:${end}`);
+  return sliceSpan(x, a, [start], end - start, [size - end]);
+}
+
+/**
+ * The `size` entries of one axis after the entries `before` (dims, summed), with `after` more behind them: the
+ * axis must be Σbefore + size + Σafter. For bounds that are sums of symbols, e.g. a row of S + R positions.
+ */
+export function sliceSpan(x: Node, axis: number, before: readonly Dim[], size: Dim, after: readonly Dim[]): Node {
+  const a = normAxis(axis, x.shape.length, "Slice");
+  const parts = [...before, size, ...after];
+  if (parts.every((d) => typeof d === "number")) {
+    const sum = (parts as number[]).reduce((p, q) => p + q, 0);
+    if (sum !== x.shape[a] || (size as number) <= 0 || parts.some((d) => (d as number) < 0))
+      throw shapeError("Slice: bad range", `before + size + after = ${x.shape[a]}, size ≥ 1`, parts.join(" + "));
+  }
+  const bare = (ds: readonly Dim[]) => ds.filter((d) => d !== 0);
+  if (bare(before).length === 0 && bare(after).length === 0) return x;
   const shape = dimsOf(x);
-  shape[a] = end - start;
-  return emit("Slice", [x], { axis: a, start, end }, shape, x.dtype);
+  shape[a] = size;
+  return emit("Slice", [x], { axis: a, before: bare(before), size, after: bare(after) }, shape, x.dtype);
 }
 const Slice: OpDef = {
-  lower: (n, cx) =>
+  lower: (n, cx) => {
+    const before = n.attrs.before as Dim[];
     cx.add(
       "Slice",
-      [
-        cx.input(0),
-        cx.int64s([n.attrs.start as number]),
-        cx.int64s([n.attrs.end as number]),
-        cx.int64s([n.attrs.axis as number]),
-      ],
+      [cx.input(0), cx.sum(before), cx.sum([...before, n.attrs.size as Dim]), cx.int64s([n.attrs.axis as number])],
       [cx.output],
-    ),
+    );
+  },
   // Pad the gradient back with zeros before and after the slice.
   vjp: (d, n) => {
-    const size = arg(n, 0).shape[n.attrs.axis as number] as number;
-    return [pad(d, n.attrs.axis as number, n.attrs.start as number, size - (n.attrs.end as number))];
+    const a = n.attrs.axis as number;
+    return [padSpan(d, a, n.attrs.before as Dim[], n.attrs.after as Dim[], arg(n, 0).shape[a]!)];
   },
 };
 
@@ -153,46 +171,66 @@ export function pad(x: Node, axis: number, before: number, after: number): Node 
       "a number and widths ≥ 0",
       `${size}, ${before}, ${after}`,
     );
-  if (before === 0 && after === 0) return x;
+  return padSpan(x, a, [before], [after], size + before + after);
+}
+
+/** Zero-pad one axis with Σbefore and Σafter entries (dims), to `size` (the caller vouches for the sum). */
+export function padSpan(x: Node, axis: number, before: readonly Dim[], after: readonly Dim[], size: Dim): Node {
+  const a = normAxis(axis, x.shape.length, "Pad");
+  const [b, f] = [before.filter((d) => d !== 0), after.filter((d) => d !== 0)];
+  if (b.length === 0 && f.length === 0) return x;
   const shape = dimsOf(x);
-  shape[a] = size + before + after;
-  return emit("Pad", [x], { axis: a, before, after }, shape, x.dtype);
+  shape[a] = size;
+  return emit("Pad", [x], { axis: a, before: b, after: f }, shape, x.dtype);
 }
 const Pad: OpDef = {
   lower: (n, cx) => {
     const r = n.shape.length;
-    const pads = new Array<number>(2 * r).fill(0);
-    pads[n.attrs.axis as number] = n.attrs.before as number;
-    pads[r + (n.attrs.axis as number)] = n.attrs.after as number;
-    cx.add("Pad", [cx.input(0), cx.int64s(pads)], [cx.output], { mode: { s: "constant" } });
+    const a = n.attrs.axis as number;
+    const [before, after] = [n.attrs.before as Dim[], n.attrs.after as Dim[]];
+    const widths = Array.from({ length: 2 * r }, (_, i) => (i === a ? before : i === r + a ? after : []));
+    const pads = widths.every((w) => w.every((d) => typeof d === "number"))
+      ? cx.int64s(widths.map((w) => (w as number[]).reduce((p, q) => p + q, 0)))
+      : cx.concat(widths.map((w) => cx.sum(w)));
+    cx.add("Pad", [cx.input(0), pads], [cx.output], { mode: { s: "constant" } });
   },
   vjp: (d, n) => {
-    const [a, b] = [n.attrs.axis as number, n.attrs.before as number];
-    return [slice(d, a, b, b + (arg(n, 0).shape[a] as number))];
+    const a = n.attrs.axis as number;
+    return [sliceSpan(d, a, n.attrs.before as Dim[], arg(n, 0).shape[a]!, n.attrs.after as Dim[])];
   },
 };
 
 // ---- Concat ----
-export function concat(xs: readonly Node[], axis: number): Node {
+/**
+ * Join tensors on one axis. Where a part's axis is symbolic, `size` names the joined axis (a dim the caller vouches
+ * equals the sum of the parts, e.g. T for S + R positions).
+ */
+export function concat(xs: readonly Node[], axis: number, size?: Dim): Node {
   if (xs.length === 0) throw shapeError("Concat: nothing to join", "at least one tensor", "[]");
   const a = normAxis(axis, xs[0].shape.length, "Concat");
-  let size = 0;
   for (const x of xs) {
     const ok =
       x.dtype === xs[0].dtype &&
       x.shape.length === xs[0].shape.length &&
       x.shape.every((d, i) => i === a || dimEq(d, xs[0].shape[i]));
-    if (!ok || typeof x.shape[a] !== "number")
+    if (!ok)
       throw shapeError(
         "Concat: shapes do not fit",
-        `equal dims except a static axis ${a}`,
+        `equal dims except axis ${a}`,
         xs.map((y) => formatShape(y.shape)).join(" and "),
       );
-    size += x.shape[a] as number;
   }
+  const parts = xs.map((x) => x.shape[a]!);
+  const fixed = parts.every((d) => typeof d === "number");
+  if (!fixed && size === undefined)
+    throw shapeError(
+      "Concat: a symbolic axis needs the joined size",
+      "concat(xs, axis, size)",
+      xs.map((y) => formatShape(y.shape)).join(" and "),
+    );
   if (xs.length === 1) return xs[0];
   const shape = dimsOf(xs[0]);
-  shape[a] = size;
+  shape[a] = fixed ? (parts as number[]).reduce((p, q) => p + q, 0) : size!;
   return emit("Concat", xs, { axis: a }, shape, xs[0].dtype);
 }
 const Concat: OpDef = {
@@ -205,11 +243,8 @@ const Concat: OpDef = {
     ),
   vjp: (d, n) => {
     const a = n.attrs.axis as number;
-    let at = 0;
-    return n.inputs.map((_, i) => {
-      const size = arg(n, i).shape[a] as number;
-      return slice(d, a, at, (at += size));
-    });
+    const parts = n.inputs.map((_, i) => arg(n, i).shape[a]!);
+    return parts.map((p, i) => sliceSpan(d, a, parts.slice(0, i), p, parts.slice(i + 1)));
   },
 };
 

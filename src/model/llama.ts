@@ -30,6 +30,12 @@ export interface AttentionInputs {
   readonly cos: Node; // float32 [T, D] or [B, 1, T, D]: rotary tables of the T new positions (HF layout)
   readonly sin: Node; // same shape as cos
   readonly bias: Node; // float32 [1|B, 1, T, S]: 0 where query t may see key s, -1e9 where not (S = T uncached)
+  /**
+   * Split attention for shared-prefix rows (model/packed.ts): the T = S + R positions are two blocks — the first S
+   * attend among themselves under `bias` [B, 1, S, S]; the last R attend to positions R … T−1 under `tail`
+   * [B, 1, R, S]. No query is scored against keys it can never see across the blocks.
+   */
+  readonly split?: { readonly S: E.Dim; readonly R: E.Dim; readonly tail: Node };
 }
 
 /** A KV cache of S slots per layer, fed and returned whole (the engine's shapes are static per run). */
@@ -156,10 +162,20 @@ function attention(
     k = E.add(past.k, E.matmul(past.place, k)); // [B, Hkv, S, D]
     v = E.add(past.v, E.matmul(past.place, v)); // [B, Hkv, S, D]
   }
-  const kT = E.transposeLast(repeatKv(k, H, Hkv, D)); // [B, H, D, S]
-  // Scale q (T·D values) rather than the scores (T·S values).
-  const scores = E.add(E.matmul(E.mul(q, 1 / Math.sqrt(D)), kT), a.bias); // [B, H, T, S]
-  const att = E.matmul(E.softmax(scores, -1), repeatKv(v, H, Hkv, D)); // [B, H, T, D]
+  // softmax(q·kᵀ/√D + bias)·v; q is scaled (T·D values) rather than the scores (T·S values).
+  const attend = (q: Node, k: Node, v: Node, bias: Node) => {
+    const scores = E.add(E.matmul(E.mul(q, 1 / Math.sqrt(D)), E.transposeLast(repeatKv(k, H, Hkv, D))), bias);
+    return E.matmul(E.softmax(scores, -1), repeatKv(v, H, Hkv, D)); // [B, H, ·, D]
+  };
+  let att: Node; // [B, H, T, D]
+  if (a.split) {
+    const { S, R, tail } = a.split;
+    const head = (t: Node) => E.sliceSpan(t, 2, [], S, [R]); // positions 0 … S−1
+    const late = (t: Node) => E.sliceSpan(t, 2, [R], S, []); // positions R … T−1
+    const first = attend(head(q), head(k), head(v), a.bias); // [B, H, S, D]
+    const second = attend(E.sliceSpan(q, 2, [S], R, []), late(k), late(v), tail); // [B, H, R, D]
+    att = E.concat([first, second], 2, q.shape[2]);
+  } else att = attend(q, k, v, a.bias);
   const merged = E.reshape(E.transpose(att, [0, 2, 1, 3]), [att.shape[0], att.shape[2], H * D]); // [B, T, H*D]
   const y = E.scope("o_proj", () => linearOf(p, `${pre}.o_proj`, merged, m.oBias)); // [B, T, C]
   return { y, k, v };

@@ -94,7 +94,7 @@ function recordLoss(lpRS: E.Node, l: ResolvedLoss, S: number): E.Node {
 
 /** The packed rows of a micro-batch (a record's sequences come in prompt-sharing pairs by SEQUENCE_ORDER). */
 function rowsOf(seqs: readonly ScoredSequence[]) {
-  const rows = packRows(seqs, 2);
+  const rows = packRows(seqs);
   if (!rows)
     throw new ShapeError("shared-prefix packing needs each record's sequences in pairs that share a prompt", {
       expected: "(x1,y1), (x1,y2), (x2,y2), (x2,y1) per group; (x,chosen), (x,rejected) per pair",
@@ -154,7 +154,7 @@ export class TrainPrograms {
       const params = o.lora ? new Map([...base, ...trained, [LORA_SCALE_KEY, E.scalar(o.lora.scale)] as const]) : base;
       const dec = { checkpoint: Boolean(o.checkpoint) };
       const lp = packed // [S*R]
-        ? packedLogps(cfg, params, packedInputs(cfg, 2, S === 2 ? "Rec" : `${S / 2}*Rec`), dec)
+        ? packedLogps(cfg, params, packedInputs(cfg, S === 2 ? "Rec" : `${S / 2}*Rec`), dec)
         : sequenceLogps(cfg, params, batchInputs(modelDims(cfg), S === 1 ? "Rec" : `${S}*Rec`), dec);
       const total = E.reduceSum(recordLoss(E.reshape(lp, [-1, S]), loss, S), [0]); // []
       const grads = E.grad(() => total)(...trained.values());
