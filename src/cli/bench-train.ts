@@ -297,7 +297,7 @@ export async function benchTrain(o: BenchTrainOptions, records0?: TokenizedRecor
     table,
     lora ? initLora(table, config.seed).tensors : float32Tensors(params.tensors),
     loss,
-    { ...stepOptions(config), ...(profDir ? { profile: path.join(profDir, "ort") } : {}) },
+    { ...stepOptions(config, records), ...(profDir ? { profile: path.join(profDir, "ort") } : {}) },
     lora ? { scale: lora.alpha / lora.rank, base: params.tensors } : undefined,
   );
   const sessionMs = performance.now() - t0;

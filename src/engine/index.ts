@@ -53,7 +53,7 @@ export { decodeOnnx, liveNodes, type OnnxModel, OPSET, type TensorInfo, toOnnx }
 export { constant, scalar, type TensorLike } from "./opdef.ts";
 export { LOWERINGS, OPS, type OpName, VJP_RULES } from "./ops.ts";
 export { reduceMax, reduceMean, reduceSum } from "./reduce.ts";
-export { type Feed, Program, type RuntimeOptions, type TypedArray } from "./runtime.ts";
+export { type Feed, FeedPool, Program, type RuntimeOptions, type TypedArray } from "./runtime.ts";
 export {
   concat,
   expand,

@@ -84,6 +84,30 @@ function checkFeed(info: TensorInfo, f: Feed): void {
 
 // ---- exports ----
 
+/**
+ * Feed arrays reused from run to run, one per key: a run's inputs (masks, rotary tables, ids) are rebuilt every step,
+ * and allocating them anew — megabytes a step for long packed rows — made V8 collect garbage for the external memory
+ * every few steps. An array handed out is valid until the same key is asked for again (after the run it fed).
+ */
+export class FeedPool {
+  private readonly f32s = new Map<string, Float32Array>();
+  private readonly i64s = new Map<string, BigInt64Array>();
+
+  /** n float32 values, all `value`. */
+  f32(key: string, n: number, value = 0): Float32Array {
+    let a = this.f32s.get(key);
+    if (!a || a.length < n) this.f32s.set(key, (a = new Float32Array(n)));
+    return a.subarray(0, n).fill(value);
+  }
+
+  /** n int64 values, all zero. */
+  i64(key: string, n: number): BigInt64Array {
+    let a = this.i64s.get(key);
+    if (!a || a.length < n) this.i64s.set(key, (a = new BigInt64Array(n)));
+    return a.subarray(0, n).fill(0n);
+  }
+}
+
 /** A compiled graph ready to run. */
 export class Program {
   private constructor(

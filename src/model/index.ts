@@ -91,6 +91,8 @@ export {
   packedInputs,
   packedLogps,
   packRows,
+  SPLIT_MIN_SCORES,
+  splitPays,
 } from "./packed.ts";
 export {
   allocateParams,

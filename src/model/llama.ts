@@ -270,10 +270,9 @@ export function llamaInputs(
 
 /**
  * Causal additive mask [B, 1, T, T]. With right padding this is also the padding mask: a real query never sees a
- * later (padded) key, and padded positions carry no loss.
+ * later (padded) key, and padded positions carry no loss. Written into `out` (zeros).
  */
-export function causalBias(B: number, T: number): Float32Array {
-  const out = new Float32Array(B * T * T);
+export function causalBias(B: number, T: number, out: Float32Array = new Float32Array(B * T * T)): Float32Array {
   for (let b = 0; b < B; b++)
     for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) out[(b * T + i) * T + j] = NEG;
   return out;
@@ -312,16 +311,21 @@ export function distinctIds(ids: BigInt64Array): BigInt64Array {
  * Feeds for `batchInputs`: sequences right-padded with id 0 to the longest (T); for each response token, the
  * flat row of the position before it and its id, padded to the longest response (R) with mask 0 (padded slots
  * point at distinct unscored rows). Token t of a response is scored by log_softmax(logits[t-1])[ids[t]].
+ * `pool`: arrays reused across calls (the feeds are valid until its next call).
  */
-export function batchFeeds(cfg: ModelConfig, seqs: readonly ScoredSequence[]): Record<string, E.Feed> {
+export function batchFeeds(
+  cfg: ModelConfig,
+  seqs: readonly ScoredSequence[],
+  pool = new E.FeedPool(),
+): Record<string, E.Feed> {
   const { D } = modelDims(cfg);
   const B = seqs.length;
   const T = Math.max(...seqs.map((s) => s.prompt.length + s.response.length));
   const R = Math.max(1, ...seqs.map((s) => s.response.length));
-  const ids = new BigInt64Array(B * T);
-  const positions = new BigInt64Array(B * R);
-  const targets = new BigInt64Array(B * R);
-  const mask = new Float32Array(B * R);
+  const ids = pool.i64("ids", B * T);
+  const positions = pool.i64("positions", B * R);
+  const targets = pool.i64("targets", B * R);
+  const mask = pool.f32("mask", B * R);
   for (const [b, s] of seqs.entries()) {
     for (const [t, id] of [...s.prompt, ...s.response].entries()) ids[b * T + t] = BigInt(id);
     const scored = new Array<number>(R).fill(-1);
@@ -344,7 +348,7 @@ export function batchFeeds(cfg: ModelConfig, seqs: readonly ScoredSequence[]): R
     loss_mask: { data: mask, dims: [B, R] },
     rope_cos: { data: cos, dims: [T, D] },
     rope_sin: { data: sin, dims: [T, D] },
-    attn_bias: { data: causalBias(1, T), dims: [1, 1, T, T] },
+    attn_bias: { data: causalBias(1, T, pool.f32("bias", T * T)), dims: [1, 1, T, T] },
   };
 }
 

@@ -1,9 +1,10 @@
 // Shared-prefix packing: two sequences that share a prompt are scored in one row, laid out `y_b | x | y_a` in fixed
-// slots (R | P | R), with position ids that restart at |x| for each response and split attention: the first S = R + P
-// positions (y_b and the prompt) attend among themselves, the last R (y_a) attend to the prompt and themselves
-// (positions R … T−1). Each response sees only the prompt and its own earlier tokens, so the log-probs equal separate
-// rows (x, y_a), (x, y_b) while the prompt is computed once, and no query meets keys it can never see. An IOPO group
-// is two rows (x1 | y1 | y2, x2 | y2 | y1), a DPO pair one. Uses the one decoder block of llama.ts.
+// slots (R | P | R), with position ids that restart at |x| for each response and an attention mask under which each
+// response sees only the prompt and its own earlier tokens, so the log-probs equal separate rows (x, y_a), (x, y_b)
+// while the prompt is computed once. Long rows split the attention in two blocks so that no query meets keys it can
+// never see: the first S = R + P positions (y_b and the prompt) attend among themselves, the last R (y_a) to the
+// prompt and themselves (positions R … T−1). An IOPO group is two rows (x1 | y1 | y2, x2 | y2 | y1), a DPO pair one.
+// Uses the one decoder block of llama.ts.
 
 import type { Node } from "../engine/index.ts";
 import * as E from "../engine/index.ts";
@@ -44,8 +45,10 @@ export interface PackedInputs {
   readonly mask: Node; // float32 [B, 2, R] 1 on real targets
   readonly cos: Node; // float32 [B, 1, T, D] rotary tables at each token's position id
   readonly sin: Node; // float32 [B, 1, T, D]
-  readonly bias: Node; // float32 [B, 1, S, S] the first block (y_b, prompt): 0 visible, -1e9 not
-  readonly tail: Node; // float32 [B, 1, R, S] y_a over positions R … T−1 (prompt, y_a)
+  /** float32 additive mask, 0 visible, -1e9 not: [B, 1, T, T], or with split attention the first block [B, 1, S, S]. */
+  readonly bias: Node;
+  /** Split attention only: float32 [B, 1, R, S], y_a over positions R … T−1 (the prompt, y_a). */
+  readonly tail?: Node;
 }
 
 // ---- helpers ----
@@ -54,9 +57,29 @@ const NEG = -1e9;
 
 // ---- exports ----
 
-/** Graph inputs of a packed batch. */
-export function packedInputs(cfg: ModelConfig, B: E.Dim = "B"): PackedInputs {
+/**
+ * Split attention pays where a row's second block holds at least this many scores (R·S per head): below it the
+ * slices and joins it adds cost more than the scores it saves. Measured on the bench model (docs/engine.md): a step
+ * 10% slower at R·S = 8,192 (prompt 64 + response 64), 4% faster at 28,672 (144 + 112), 9% faster at 231,410
+ * (413 + 317, TRACE's length).
+ */
+export const SPLIT_MIN_SCORES = 16384;
+
+/** Whether split attention pays for these rows (the median row's R·S against SPLIT_MIN_SCORES). */
+export function splitPays(rows: readonly { prompt: number; responses: readonly number[] }[]): boolean {
+  if (rows.length === 0) return false;
+  const scores = rows
+    .map((r) => Math.max(...r.responses) * (r.prompt + Math.max(...r.responses)))
+    .sort((a, b) => a - b);
+  return scores[(scores.length - 1) >> 1]! >= SPLIT_MIN_SCORES;
+}
+
+/** Graph inputs of a packed batch; `split`: split attention (two masks). */
+export function packedInputs(cfg: ModelConfig, B: E.Dim = "B", split = false): PackedInputs {
   const { D } = modelDims(cfg);
+  const masks = split
+    ? { bias: E.input("attn_bias", [B, 1, "S", "S"]), tail: E.input("attn_bias_tail", [B, 1, "R", "S"]) }
+    : { bias: E.input("attn_bias", [B, 1, "T", "T"]) };
   return {
     ids: E.input("input_ids", [B, "T"], "int64"),
     rows: E.input("embed_rows", ["U"], "int64"),
@@ -65,16 +88,15 @@ export function packedInputs(cfg: ModelConfig, B: E.Dim = "B"): PackedInputs {
     mask: E.input("loss_mask", [B, 2, "R"]),
     cos: E.input("rope_cos", [B, 1, "T", D]),
     sin: E.input("rope_sin", [B, 1, "T", D]),
-    bias: E.input("attn_bias", [B, 1, "S", "S"]),
-    tail: E.input("attn_bias_tail", [B, 1, "R", "S"]),
+    ...masks,
   };
 }
 
 /** Summed response log-probs of a packed batch: [B·2], row by row, y_a then y_b. */
 export function packedLogps(cfg: ModelConfig, p: ParamNodes, b: PackedInputs, o: DecoderOptions = {}): Node {
   const m = modelDims(cfg);
-  const split = { S: "S", R: "R", tail: b.tail };
-  const { h } = decoder(cfg, p, b.ids, { ...b, split }, undefined, { ...o, rows: b.rows }); // [B, T, C]
+  const split = b.tail ? { split: { S: "S", R: "R", tail: b.tail } } : {};
+  const { h } = decoder(cfg, p, b.ids, { ...b, ...split }, undefined, { ...o, rows: b.rows }); // [B, T, C]
   const [B, K, R] = b.positions.shape;
   const rows = E.reshape(h, [-1, m.C]); // [B·T, C]
   const k1 = (x: Node, k: number) => E.reshape(E.slice(x, 1, k, k + 1), [B, R]); // [B, R]
@@ -106,9 +128,15 @@ export function packRows(seqs: readonly ScoredSequence[]): PackedRow[] | null {
 /**
  * Feeds of `packedInputs` for rows in slots y_b (R) | prompt (P) | y_a (R), each right-padded; response k of a row
  * takes position ids |x|, |x|+1, … and may attend to the prompt and to its own earlier tokens only; padding sees
- * the prompt.
+ * the prompt. `split`: the masks of split attention (as the graph was built). `pool`: arrays reused across calls
+ * (the feeds are valid until its next call).
  */
-export function packedFeeds(cfg: ModelConfig, rows: readonly PackedRow[]): Record<string, E.Feed> {
+export function packedFeeds(
+  cfg: ModelConfig,
+  rows: readonly PackedRow[],
+  split = false,
+  pool = new E.FeedPool(),
+): Record<string, E.Feed> {
   const { D } = modelDims(cfg);
   const B = rows.length;
   if (B === 0) throw new ShapeError("no rows to pack", { expected: "at least one row" });
@@ -119,14 +147,16 @@ export function packedFeeds(cfg: ModelConfig, rows: readonly PackedRow[]): Recor
   const span = Math.max(1, ...rows.flatMap((r) => r.responses.map((y) => r.prompt.length + y.length)));
   checkSequenceLength(cfg, span);
   const table = ropeTables(cfg, span);
-  const ids = new BigInt64Array(B * T);
-  const positions = new BigInt64Array(B * 2 * R);
-  const targets = new BigInt64Array(B * 2 * R);
-  const mask = new Float32Array(B * 2 * R);
-  const cos = new Float32Array(B * T * D);
-  const sin = new Float32Array(B * T * D);
-  const bias = new Float32Array(B * S * S).fill(NEG);
-  const tail = new Float32Array(B * R * S).fill(NEG);
+  const ids = pool.i64("ids", B * T);
+  const positions = pool.i64("positions", B * 2 * R);
+  const targets = pool.i64("targets", B * 2 * R);
+  const mask = pool.f32("mask", B * 2 * R);
+  const cos = pool.f32("cos", B * T * D);
+  const sin = pool.f32("sin", B * T * D);
+  // Split: the first block [S, S] and the tail [R, S] (y_a's queries over positions R … T−1); else one [T, T].
+  const [rowsA, colsA] = split ? [S, S] : [T, T];
+  const bias = pool.f32("bias", B * rowsA * colsA, NEG);
+  const tail = split ? pool.f32("tail", B * R * S, NEG) : null;
   for (const [b, row] of rows.entries()) {
     const x = row.prompt.length;
     const pos = new Int32Array(T); // position id of each slot (padding: 0)
@@ -154,19 +184,26 @@ export function packedFeeds(cfg: ModelConfig, rows: readonly PackedRow[]): Recor
       sin.set(table.sin.subarray(pos[t]! * D, (pos[t]! + 1) * D), (b * T + t) * D);
     }
     const [ya, yb] = row.responses.map((y) => y.length);
-    // First block, slots 0 … S−1: y_b (0 … R−1), then the prompt (R … S−1).
-    for (let t = 0; t < S; t++) {
-      const row0 = (b * S + t) * S;
-      const inPrompt = t >= R && t < R + x;
-      for (let s = R; s < R + x; s++) if (!inPrompt || s <= t) bias[row0 + s] = 0; // the prompt, causally
-      if (t < yb) for (let s = 0; s <= t; s++) bias[row0 + s] = 0; // y_b's own earlier tokens
-    }
-    // Tail block: y_a's slots over positions R … T−1 (key index s: the prompt below P, y_a from P on).
-    for (let j = 0; j < R; j++) {
-      const row0 = (b * R + j) * S;
-      for (let s = 0; s < x; s++) tail[row0 + s] = 0;
-      if (j < ya) for (let i = 0; i <= j; i++) tail[row0 + P + i] = 0;
-    }
+    // The keys (slot ranges [from, to)) query slot t sees: a prompt token the earlier prompt tokens; a response token
+    // the prompt and its own earlier tokens; padding the prompt. Filled as ranges: rows reach thousands of slots.
+    const prompt: [number, number] = [R, R + x];
+    const sees = (t: number): [number, number][] => {
+      if (t >= R && t < R + x) return [[R, t + 1]];
+      if (t < yb) return [[0, t + 1], prompt];
+      if (t >= S && t < S + ya) return [prompt, [S, t + 1]];
+      return [prompt];
+    };
+    // Mask rows [t0, t0 + n) over key slots [k0, k0 + cols), at `at` in `out`.
+    const fill = (out: Float32Array, at: number, t0: number, n: number, k0: number, cols: number) => {
+      for (let i = 0; i < n; i++)
+        for (const [from, to] of sees(t0 + i)) {
+          const [a, z] = [Math.max(from, k0), Math.min(to, k0 + cols)];
+          if (a < z) out.fill(0, at + i * cols + a - k0, at + i * cols + z - k0);
+        }
+    };
+    fill(bias, b * rowsA * colsA, 0, rowsA, 0, colsA);
+    // The tail: y_a's slots over keys R … T−1.
+    if (tail) fill(tail, b * R * S, S, R, R, S);
   }
   const embedRows = distinctIds(ids);
   return {
@@ -177,7 +214,7 @@ export function packedFeeds(cfg: ModelConfig, rows: readonly PackedRow[]): Recor
     loss_mask: { data: mask, dims: [B, 2, R] },
     rope_cos: { data: cos, dims: [B, 1, T, D] },
     rope_sin: { data: sin, dims: [B, 1, T, D] },
-    attn_bias: { data: bias, dims: [B, 1, S, S] },
-    attn_bias_tail: { data: tail, dims: [B, 1, R, S] },
+    attn_bias: { data: bias, dims: [B, 1, rowsA, colsA] },
+    ...(tail ? { attn_bias_tail: { data: tail, dims: [B, 1, R, S] } } : {}),
   };
 }

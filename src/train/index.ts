@@ -40,5 +40,5 @@ export { type MicroBatch, TrainPrograms } from "./program.ts";
 export { RefCache, type RefStats, sequenceKey, weightsHash } from "./refcache.ts";
 export { runTraining, truncationLine } from "./run.ts";
 export * from "./schedule.ts";
-export { microBatch, type StepOptions, type StepRun, stepOptions, TrainStep } from "./step.ts";
+export { microBatch, pairSizes, type StepOptions, type StepRun, stepOptions, TrainStep } from "./step.ts";
 export { type StepMetrics, type TrainLogger, type TrainResult, train } from "./trainer.ts";

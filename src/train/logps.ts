@@ -5,10 +5,10 @@
 import { z } from "zod";
 import { DataError } from "../errors.ts";
 import { readJsonl } from "../io/index.ts";
-import { checkTokenIds, type ModelDir, type ScoredSequence } from "../model/index.ts";
+import { checkTokenIds, type ModelDir, type ScoredSequence, splitPays } from "../model/index.ts";
 import { tokenizedFromIds } from "./collate.ts";
 import { computeLoss, GROUP_METHODS, type LossName, lossParams, resolveLoss, SEQUENCE_ORDER } from "./losses.ts";
-import { TrainStep } from "./step.ts";
+import { pairSizes, TrainStep } from "./step.ts";
 
 // ---- types ----
 
@@ -94,6 +94,7 @@ export async function logpsReport(
     threads: 0,
     adam: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 },
     sharedPrefix: o.sharedPrefix ?? true,
+    splitAttention: splitPays(records.map(pairSizes)),
   });
   try {
     const seqs = groups.flatMap(sequences);

@@ -107,12 +107,17 @@ function rowsOf(seqs: readonly ScoredSequence[]) {
 
 /** Training and scoring programs for one model config and loss. */
 export class TrainPrograms {
+  /** Feed arrays of the training and the scoring program, reused from run to run. */
+  private readonly pools = { train: new E.FeedPool(), score: new E.FeedPool() };
+
   private constructor(
     readonly cfg: ModelConfig,
     readonly table: readonly ParamSpec[],
     readonly loss: ResolvedLoss,
     /** Whether the training program scores shared-prefix rows (two sequences per row). */
     readonly packed: boolean,
+    /** Whether those rows use split attention (model/packed.ts). */
+    readonly split: boolean,
     private readonly train: E.Program,
     private readonly score: E.Program,
     /** The traced training graph and its outputs (benchmarks count its MatMul FLOPs), and its ONNX node count. */
@@ -139,6 +144,7 @@ export class TrainPrograms {
       threads?: number;
       profile?: string;
       sharedPrefix?: boolean;
+      splitAttention?: boolean;
       checkpoint?: boolean;
       lora?: { table: readonly ParamSpec[]; scale: number; base: readonly HeldTensor[] };
     } = {},
@@ -147,6 +153,7 @@ export class TrainPrograms {
     const S = SEQUENCE_ORDER[loss.kind].length;
     // Shared prefix: the S sequences of a record are S/2 packed rows `x | y_a | y_b` (model/packed.ts).
     const packed = Boolean(o.sharedPrefix) && S % 2 === 0;
+    const split = packed && Boolean(o.splitAttention);
     const { graph, result } = E.trace(() => {
       const base = paramInputs(paramTable(cfg), o.lora?.base);
       const table = o.lora ? [...o.lora.table] : paramTable(cfg);
@@ -154,7 +161,7 @@ export class TrainPrograms {
       const params = o.lora ? new Map([...base, ...trained, [LORA_SCALE_KEY, E.scalar(o.lora.scale)] as const]) : base;
       const dec = { checkpoint: Boolean(o.checkpoint) };
       const lp = packed // [S*R]
-        ? packedLogps(cfg, params, packedInputs(cfg, S === 2 ? "Rec" : `${S / 2}*Rec`), dec)
+        ? packedLogps(cfg, params, packedInputs(cfg, S === 2 ? "Rec" : `${S / 2}*Rec`, split), dec)
         : sequenceLogps(cfg, params, batchInputs(modelDims(cfg), S === 1 ? "Rec" : `${S}*Rec`), dec);
       const total = E.reduceSum(recordLoss(E.reshape(lp, [-1, S]), loss, S), [0]); // []
       const grads = E.grad(() => total)(...trained.values());
@@ -179,6 +186,7 @@ export class TrainPrograms {
       result.table,
       loss,
       packed,
+      split,
       train,
       score,
       { graph, outputs: outs, onnxNodes: model.nodeCount },
@@ -198,7 +206,9 @@ export class TrainPrograms {
     );
     const out = await this.train.run(
       {
-        ...(this.packed ? packedFeeds(this.cfg, rowsOf(mb.seqs)) : batchFeeds(this.cfg, mb.seqs)),
+        ...(this.packed
+          ? packedFeeds(this.cfg, rowsOf(mb.seqs), this.split, this.pools.train)
+          : batchFeeds(this.cfg, mb.seqs, this.pools.train)),
         ...(this.frozen ? paramFeeds(this.frozen.table, this.frozen.tensors) : {}),
         ...paramFeeds(this.table, params as Float32Array[]),
         ref_logps: { data: mb.ref, dims: [R, S] },
@@ -218,7 +228,7 @@ export class TrainPrograms {
    */
   async logps(params: readonly HeldTensor[], seqs: readonly ScoredSequence[]): Promise<Float32Array> {
     const out = await this.score.run({
-      ...batchFeeds(this.cfg, seqs),
+      ...batchFeeds(this.cfg, seqs, this.pools.score),
       ...paramFeeds(this.frozen?.table ?? this.table, params),
     });
     return out.lp as Float32Array;

@@ -5,7 +5,7 @@
 
 import os from "node:os";
 import { AdamW } from "../engine/index.ts";
-import type { HeldTensor, ModelConfig, ParamSpec, ScoredSequence } from "../model/index.ts";
+import { type HeldTensor, type ModelConfig, type ParamSpec, type ScoredSequence, splitPays } from "../model/index.ts";
 import type { TokenizedRecord } from "./collate.ts";
 import type { TrainConfig } from "./config.ts";
 import { type ResolvedLoss, SEQUENCE_ORDER } from "./losses.ts";
@@ -25,6 +25,8 @@ export interface StepOptions {
   readonly profile?: string;
   /** Score each record's prompt-sharing sequences as one packed row (model/packed.ts). @default false */
   readonly sharedPrefix?: boolean;
+  /** Packed rows with split attention (where it pays: `splitPays`, model/packed.ts). @default false */
+  readonly splitAttention?: boolean;
   /** Recompute each layer's activations in the backward pass (gradient checkpointing). @default false */
   readonly checkpoint?: boolean;
 }
@@ -72,16 +74,25 @@ export function microBatch(
   };
 }
 
-/** The step options of a training config (the one place `iopo train` and `iopo bench train` take them from). */
-export function stepOptions(c: TrainConfig): StepOptions {
+/**
+ * The step options of a training config and its records (the one place `iopo train` and `iopo bench train` take
+ * them from): split attention where the records' packed rows are long enough for it to pay.
+ */
+export function stepOptions(c: TrainConfig, records: readonly TokenizedRecord[]): StepOptions {
   return {
     batch: c.batch,
     clip: c.clip,
     threads: c.threads,
     adam: { beta1: c.adam_beta1, beta2: c.adam_beta2, eps: c.adam_eps, weightDecay: c.weight_decay },
     sharedPrefix: c.shared_prefix,
+    splitAttention: c.shared_prefix && splitPays(records.map(pairSizes)),
     checkpoint: c.grad_checkpointing ?? false,
   };
+}
+
+/** A record's packed-row sizes: its longest prompt and its responses' lengths. */
+export function pairSizes(r: TokenizedRecord): { prompt: number; responses: number[] } {
+  return { prompt: Math.max(...r.seqs.map((s) => s.prompt.length)), responses: r.seqs.map((s) => s.response.length) };
 }
 
 // ---- exports ----
@@ -115,6 +126,7 @@ export class TrainStep {
       threads,
       ...(o.profile ? { profile: o.profile } : {}),
       sharedPrefix: o.sharedPrefix ?? false,
+      splitAttention: o.splitAttention ?? false,
       checkpoint: o.checkpoint ?? false,
       ...(lora ? { lora: { table, scale: lora.scale, base: lora.base } } : {}),
     });

@@ -142,7 +142,7 @@ export async function train(inp: RunInputs): Promise<TrainResult> {
     table,
     initial,
     loss,
-    stepOptions(c),
+    stepOptions(c, inp.records),
     lora ? { scale: lora.alpha / lora.rank, base: inp.model.params.tensors } : undefined,
   );
   try {

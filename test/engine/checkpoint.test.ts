@@ -131,6 +131,8 @@ for (const name of ["llama-tiny", "qwen2-tiny"])
               threads: 2,
               adam: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 },
               sharedPrefix,
+              // Shared prefix with split attention: its slices and joins are recomputed inside the segments too.
+              splitAttention: sharedPrefix,
               checkpoint,
             },
           );

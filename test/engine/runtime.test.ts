@@ -87,3 +87,19 @@ test("without ORT's memory pattern a session gives the same results, run after r
   await on.release();
   await off.release();
 });
+
+test("FeedPool: one reused array per key, refilled on every call, grown when asked for more", () => {
+  const pool = new E.FeedPool();
+  const a = pool.f32("bias", 4, -1);
+  a[0] = 5;
+  const b = pool.f32("bias", 3, 2);
+  assert.equal(a.buffer, b.buffer); // the same memory, not a new allocation
+  assert.deepEqual([...b], [2, 2, 2]);
+  assert.notEqual(pool.f32("other", 3).buffer, b.buffer); // keys are separate
+  const c = pool.f32("bias", 10);
+  assert.equal(c.length, 10);
+  assert.deepEqual([...c], new Array(10).fill(0));
+  const ids = pool.i64("ids", 3);
+  ids[1] = 7n;
+  assert.deepEqual([...pool.i64("ids", 2)], [0n, 0n]);
+});
