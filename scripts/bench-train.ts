@@ -5,7 +5,12 @@
 
 import { spawnSync } from "node:child_process";
 import os from "node:os";
-import { BenchTrainOptionsSchema, type BenchTrainResult, benchTrain } from "../src/cli/bench-train.ts";
+import {
+  BenchTrainOptionsSchema,
+  type BenchTrainResult,
+  benchInterleaved,
+  benchTrain,
+} from "../src/cli/bench-train.ts";
 import { ProviderError } from "../src/errors.ts";
 
 const args = process.argv.slice(2);
@@ -62,40 +67,26 @@ if (prof?.profile_ms_by_op) {
 }
 
 // Shared prefix vs four separate sequences on TRACE-shaped groups (prompt ≈ 1.3 × response, as in TRACE), same
-// model, in back-to-back pairs so both sides of a pair see the same machine (a shared VM's speed drifts by tens of
-// percent within a minute), the order alternating from pair to pair: the ratio of each pair, and their median, which
-// is the figure reported.
-const tp = Number(tracePrompt ?? 144);
-const tr = Number(traceResponse ?? 112);
+// model, interleaved step by step in this process (benchInterleaved: both steps built once, one step of each per
+// round, the order reversing every round), so both sides of a round see the same minute of a machine whose speed
+// drifts by tens of percent: each round's ratio, and their median, which is the figure reported.
+// TRACE's own lengths by default (the scale check's: prompt 413 + response 317 tokens); `--trace-prompt 144
+// --trace-response 112` is the same shape scaled down, where attention is a smaller share of the step.
+const tp = Number(tracePrompt ?? 413);
+const tr = Number(traceResponse ?? 317);
 const ROUNDS = 3;
 const median = (xs: readonly number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
-const pairs: { on: BenchTrainResult; off: BenchTrainResult }[] = [];
-const traceRun = (shared: boolean) =>
-  benchTrain({
-    ...o,
-    prompt: tp,
-    response: tr,
-    sharedPrefix: shared,
-    steps: Math.min(o.steps, 8),
-    warmup: 1,
-    profile: false,
-  });
-// The order alternates (on–off, off–on, on–off), so a steady drift of the machine's speed does not favour one side.
-for (let round = 0; round < ROUNDS; round++) {
-  if (round % 2 === 0) {
-    const on = await traceRun(true);
-    pairs.push({ on, off: await traceRun(false) });
-  } else {
-    const off = await traceRun(false);
-    pairs.push({ on: await traceRun(true), off });
-  }
-}
-const spRatios = pairs.map((p) => p.on.records_per_s / p.off.records_per_s);
+const sp = await benchInterleaved(
+  { ...o, prompt: tp, response: tr, steps: Math.max(o.steps, 12), warmup: 2, profile: false },
+  { on: { sharedPrefix: true }, off: { sharedPrefix: false } },
+);
+const spRatios = sp.on!.map((on, i) => sp.off![i]! / on);
+const q = (xs: readonly number[], f: number) => [...xs].sort((a, b) => a - b)[Math.floor(f * (xs.length - 1))]!;
 console.log(
-  `shared prefix on TRACE-shaped groups (prompt ${tp} + response ${tr}, ${o.groups} groups/step): ${median(spRatios).toFixed(2)}× more groups/s than four sequences (median of ${ROUNDS} back-to-back pairs: ${pairs.map((p, i) => `${p.on.records_per_s.toFixed(2)} vs ${p.off.records_per_s.toFixed(2)} = ${spRatios[i]!.toFixed(2)}×`).join("; ")})`,
+  `shared prefix on TRACE-shaped groups (prompt ${tp} + response ${tr}, ${o.groups} groups/step): ${median(spRatios).toFixed(2)}× more groups/s than four sequences (median of ${spRatios.length} interleaved rounds, quartiles ${q(spRatios, 0.25).toFixed(2)}–${q(spRatios, 0.75).toFixed(2)}; steps ${median(sp.on!).toFixed(1)} vs ${median(sp.off!).toFixed(1)} ms)`,
 );
 
 // PyTorch at each combination of torch threads × OpenBLAS threads up to the core count (Debian's torch calls the
@@ -157,7 +148,7 @@ if (best) {
   // figure reported, as both sides of a pair see the same machine. The best of all our runs ÷ PyTorch's best run is
   // printed beside it.
   const rounds: { ours: BenchTrainResult; torch: TorchRun }[] = [];
-  // The order alternates (PyTorch–ours, ours–PyTorch, PyTorch–ours), as for shared prefix above.
+  // The order alternates (PyTorch–ours, ours–PyTorch, PyTorch–ours), so a steady drift favours neither side.
   const rerun = () => {
     const r = torchRun(best!.threads, best!.blas, best!.label, best!.env);
     if (typeof r === "string") throw new ProviderError("PyTorch failed on a rerun of its best setting", { got: r });

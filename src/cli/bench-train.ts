@@ -93,6 +93,7 @@ export interface BenchTrainResult {
   readonly matmul_peak_gflops: number;
   readonly graph_nodes: number;
   readonly onnx_nodes: number;
+  /** Compiling the programs and the reference pass. */
   readonly session_ms: number;
   readonly threads: number;
   readonly profile_ms_by_op?: Readonly<Record<string, number>>;
@@ -281,36 +282,80 @@ export function benchSetup(o: BenchTrainOptions, records?: TokenizedRecord[]) {
   return { cfg, config, threads, records: records ?? randomRecords(o), params };
 }
 
-export async function benchTrain(o: BenchTrainOptions, records0?: TokenizedRecord[]): Promise<BenchTrainResult> {
-  const { cfg, config, threads, records, params } = benchSetup(o, records0);
-  // A half-precision base left its Float32 random init behind as garbage (`iopo train` never makes one): collect it
-  // before measuring, where the process was started with --expose-gc (the scale check's children are).
-  (globalThis as { gc?: () => void }).gc?.();
+/**
+ * The bench's training step as `iopo train` builds it (the model's tensors handed to the optimizer, or with LoRA the
+ * adapter on the frozen base), with reference log-probs computed once from the starting model (zeros for
+ * reference-free methods). `copy`: the optimizer trains copies, so several steps can share one setup.
+ */
+async function benchStep(
+  o: BenchTrainOptions,
+  setup: ReturnType<typeof benchSetup>,
+  opts: { copy?: boolean; profile?: string } = {},
+) {
+  const { cfg, config, records, params } = setup;
   const loss = resolveLoss(lossOf(config));
   const lora = loraOf(config);
-  const profDir = o.profile ? await mkdtemp(path.join(os.tmpdir(), "iopo-prof-")) : null;
-  const t0 = performance.now();
-  // As train() builds it: the model's tensors handed to the optimizer, or (LoRA) the adapter on the frozen base.
   const table = lora ? loraTable(cfg, lora) : params.table;
+  const initial = lora ? initLora(table, config.seed).tensors : float32Tensors(params.tensors);
   const step = await TrainStep.create(
     cfg,
     table,
-    lora ? initLora(table, config.seed).tensors : float32Tensors(params.tensors),
+    opts.copy ? initial.map((t) => Float32Array.from(t)) : initial,
     loss,
-    { ...stepOptions(config, records), ...(profDir ? { profile: path.join(profDir, "ort") } : {}) },
+    { ...stepOptions(config, records), ...(opts.profile ? { profile: opts.profile } : {}) },
     lora ? { scale: lora.alpha / lora.rank, base: params.tensors } : undefined,
   );
+  const S = SEQUENCE_ORDER[loss.kind].length;
+  const lp = needsReference(o.method)
+    ? await step.logps(
+        params.tensors,
+        records.flatMap((r) => r.seqs),
+      )
+    : new Float32Array(records.length * S);
+  const ref = records.map((_, i) => Float64Array.from(lp.subarray(i * S, (i + 1) * S)));
+  return { step, table, S, run: () => step.run(records, ref, config.lr) };
+}
+
+/**
+ * Steps of several variants of one bench configuration (e.g. shared prefix on and off) interleaved in one process:
+ * each round runs one step of every variant, the order reversing from round to round, so the sides of a round see
+ * the same minute of a machine whose speed drifts. Returns each variant's step times (ms), round by round.
+ */
+export async function benchInterleaved(
+  o: BenchTrainOptions,
+  variants: Readonly<Record<string, Partial<BenchTrainOptions>>>,
+): Promise<Record<string, number[]>> {
+  const names = Object.keys(variants);
+  const steps = [];
+  for (const name of names) steps.push(await benchStep(o, benchSetup({ ...o, ...variants[name] }), { copy: true }));
+  try {
+    const times: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+    for (let round = 0; round < o.warmup + o.steps; round++) {
+      const order = round % 2 ? [...names.keys()].reverse() : [...names.keys()];
+      for (const i of order) {
+        const t = performance.now();
+        await steps[i]!.run();
+        if (round >= o.warmup) times[names[i]!]!.push(performance.now() - t);
+      }
+    }
+    return times;
+  } finally {
+    for (const s of steps) await s.step.close();
+  }
+}
+
+export async function benchTrain(o: BenchTrainOptions, records0?: TokenizedRecord[]): Promise<BenchTrainResult> {
+  const setup = benchSetup(o, records0);
+  const { cfg, config, threads, records, params } = setup;
+  // A half-precision base left its Float32 random init behind as garbage (`iopo train` never makes one): collect it
+  // before measuring, where the process was started with --expose-gc (the scale check's children are).
+  (globalThis as { gc?: () => void }).gc?.();
+  const profDir = o.profile ? await mkdtemp(path.join(os.tmpdir(), "iopo-prof-")) : null;
+  const t0 = performance.now();
+  const { step, table, S, run } = await benchStep(o, setup, profDir ? { profile: path.join(profDir, "ort") } : {});
+  // Session creation and the reference pass.
   const sessionMs = performance.now() - t0;
   try {
-    // Reference log-probs: the starting model, once, outside the timing (zeros for reference-free methods).
-    const S = SEQUENCE_ORDER[loss.kind].length;
-    const lp = needsReference(o.method)
-      ? await step.logps(
-          params.tensors,
-          records.flatMap((r) => r.seqs),
-        )
-      : new Float32Array(records.length * S);
-    const ref = records.map((_, i) => Float64Array.from(lp.subarray(i * S, (i + 1) * S)));
     const runs: StepRun[] = [];
     const stepMs: number[] = [];
     const rss: number[] = [];
@@ -318,7 +363,7 @@ export async function benchTrain(o: BenchTrainOptions, records0?: TokenizedRecor
     for (let s = 0; s < o.warmup + o.steps; s++) {
       await resetPeak();
       const t = performance.now();
-      const r = await step.run(records, ref, config.lr);
+      const r = await run();
       const mem = await procMemory();
       rss.push(mem.rss);
       peak.push(mem.peak);
@@ -426,7 +471,7 @@ export function registerBenchTrain(program: Command): void {
         process.stdout.write(
           `${r.method} step ${r.step_ms_median} ms (median of ${o.steps}), ${r.tokens_per_s} tokens/s: graph ${r.graph_ms_median} ms, accumulate/clip ${r.accumulate_ms_median} ms, AdamW ${r.adamw_ms_median} ms\n` +
             `matmul ${r.matmul_gflop_per_step} GFLOP/step → ${r.achieved_gflops} GFLOP/s (ORT MatMul peak ${r.matmul_peak_gflops})\n` +
-            `graph ${r.graph_nodes} nodes → ${r.onnx_nodes} ONNX nodes; compile ${r.session_ms} ms, ${r.threads} threads\n`,
+            `graph ${r.graph_nodes} nodes → ${r.onnx_nodes} ONNX nodes; compile + reference pass ${r.session_ms} ms, ${r.threads} threads\n`,
         );
         if (r.profile_ms_by_op)
           for (const [op, ms] of Object.entries(r.profile_ms_by_op).slice(0, 12))
