@@ -285,13 +285,9 @@ export function benchSetup(o: BenchTrainOptions, records?: TokenizedRecord[]) {
 /**
  * The bench's training step as `iopo train` builds it (the model's tensors handed to the optimizer, or with LoRA the
  * adapter on the frozen base), with reference log-probs computed once from the starting model (zeros for
- * reference-free methods). `copy`: the optimizer trains copies, so several steps can share one setup.
+ * reference-free methods).
  */
-async function benchStep(
-  o: BenchTrainOptions,
-  setup: ReturnType<typeof benchSetup>,
-  opts: { copy?: boolean; profile?: string } = {},
-) {
+async function benchStep(o: BenchTrainOptions, setup: ReturnType<typeof benchSetup>, opts: { profile?: string } = {}) {
   const { cfg, config, records, params } = setup;
   const loss = resolveLoss(lossOf(config));
   const lora = loraOf(config);
@@ -300,7 +296,7 @@ async function benchStep(
   const step = await TrainStep.create(
     cfg,
     table,
-    opts.copy ? initial.map((t) => Float32Array.from(t)) : initial,
+    initial,
     loss,
     { ...stepOptions(config, records), ...(opts.profile ? { profile: opts.profile } : {}) },
     lora ? { scale: lora.alpha / lora.rank, base: params.tensors } : undefined,
@@ -326,9 +322,10 @@ export async function benchInterleaved(
   variants: Readonly<Record<string, Partial<BenchTrainOptions>>>,
 ): Promise<Record<string, number[]>> {
   const names = Object.keys(variants);
-  const steps = [];
-  for (const name of names) steps.push(await benchStep(o, benchSetup({ ...o, ...variants[name] }), { copy: true }));
+  const steps: Awaited<ReturnType<typeof benchStep>>[] = [];
   try {
+    // Each variant its own setup (the same seed, so the same records and starting weights), trained apart.
+    for (const name of names) steps.push(await benchStep(o, benchSetup({ ...o, ...variants[name] })));
     const times: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
     for (let round = 0; round < o.warmup + o.steps; round++) {
       const order = round % 2 ? [...names.keys()].reverse() : [...names.keys()];
@@ -346,7 +343,7 @@ export async function benchInterleaved(
 
 export async function benchTrain(o: BenchTrainOptions, records0?: TokenizedRecord[]): Promise<BenchTrainResult> {
   const setup = benchSetup(o, records0);
-  const { cfg, config, threads, records, params } = setup;
+  const { threads, records, params } = setup;
   // A half-precision base left its Float32 random init behind as garbage (`iopo train` never makes one): collect it
   // before measuring, where the process was started with --expose-gc (the scale check's children are).
   (globalThis as { gc?: () => void }).gc?.();

@@ -33,6 +33,17 @@ function leb(n: number): number[] {
   return out;
 }
 
+/** Signed LEB128 (the immediate of i32.const). */
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && !(b & 0x40)) || (n === -1 && b & 0x40)) return [...out, b];
+    out.push(b | 0x80);
+  }
+}
+
 const name = (s: string) => [...leb(s.length), ...Buffer.from(s, "utf8")];
 const vec = (items: readonly (readonly number[])[]) => [...leb(items.length), ...items.flat()];
 const section = (id: number, body: readonly number[]) => [id, ...leb(body.length), ...body];
@@ -72,8 +83,8 @@ const forBytes = (i: number, n: number, step: number, body: readonly number[]) =
   1,
   ...body,
   ...get(i),
-  0x41,
-  ...leb(step),
+  0x41, // i32.const
+  ...sleb(step),
   0x6a,
   ...set(i),
   0x0c,

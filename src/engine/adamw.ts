@@ -2,7 +2,7 @@
 // per-parameter decay flag, the global-norm clipping scale applied while the gradients are read. The update and the
 // gradients' sum of squares run as WebAssembly SIMD kernels (adamw-kernel.ts) on the calling thread, over memory the
 // optimizer allocates once: gradients and moments live there (fill `grads`, e.g. as ORT `into` outputs), weights are
-// the caller's arrays, streamed through a small staging block. Nothing is allocated or transferred per step.
+// the caller's arrays, streamed through a small staging block. No array is allocated or transferred per step.
 // Does not schedule the learning rate or decide clipping (the training step does).
 
 import { ShapeError } from "../errors.ts";
@@ -28,6 +28,8 @@ export interface AdamWParam {
   readonly data: Float32Array;
   /** Whether weight decay applies (2-D weights yes; norms and biases no). */
   readonly decay: boolean;
+  /** How errors name the parameter (e.g. its checkpoint key). @default "parameter <index>" */
+  readonly name?: string;
 }
 
 /** Where parameter k's gradient and moments sit: arena, and byte offsets of its (padded) arrays. */
@@ -43,8 +45,9 @@ interface Slot {
 interface Arena {
   readonly kernels: AdamWKernels;
   readonly memory: WasmMemory;
-  /** Byte offset of the staging block the weights pass through. */
+  /** Byte offset of the staging block the weights pass through, and a view of it. */
   readonly stage: number;
+  readonly stageView: Float32Array;
 }
 
 // ---- helpers ----
@@ -86,8 +89,8 @@ export class AdamW {
       const bytes = padded(p.data.length);
       const need = 3 * bytes;
       if (4 * STAGE + need > arenaBytes)
-        throw new ShapeError(`parameter ${k} is too large for the optimizer's memory`, {
-          expected: `at most ${Math.floor((arenaBytes - 4 * STAGE) / 12)} values`,
+        throw new ShapeError(`${p.name ?? `parameter ${k}`} is too large for the optimizer's memory`, {
+          expected: `at most ${Math.floor((arenaBytes - 4 * STAGE) / 48) * 4} values`,
           got: `${p.data.length}`,
           hint: "train it with --engine torch, or with LoRA (--lora-rank)",
         });
@@ -102,7 +105,7 @@ export class AdamW {
     }
     this.arenas = plans.map((plan) => {
       const memory = wasmMemory(Math.ceil(plan.used / PAGE));
-      return { kernels: adamwKernels(memory), memory, stage: 0 };
+      return { kernels: adamwKernels(memory), memory, stage: 0, stageView: new Float32Array(memory.buffer, 0, STAGE) };
     });
     this.slots = slots;
     const view = (k: number, at: "g" | "m" | "v") => {
@@ -143,7 +146,7 @@ export class AdamW {
     for (const [k, w] of this.params.entries()) {
       const s = this.slots[k]!;
       const arena = this.arenas[s.arena]!;
-      const stage = new Float32Array(arena.memory.buffer, arena.stage, STAGE);
+      const stage = arena.stageView;
       // Decoupled decay: shrink the weight directly, not through the gradient.
       const shrink = this.decay[k] ? 1 - lr * weightDecay : 1;
       for (let at = 0; at < w.length; at += STAGE) {

@@ -36,7 +36,7 @@ export interface Segment {
 
 export interface GraphJSON {
   readonly format: "iopo-graph";
-  readonly version: 1;
+  readonly version: 2;
   readonly nodes: readonly Node[];
 }
 
@@ -89,12 +89,17 @@ export class Graph {
   }
 
   toJSON(): GraphJSON {
-    return { format: "iopo-graph", version: 1, nodes: this.nodes };
+    return { format: "iopo-graph", version: 2, nodes: this.nodes };
   }
 
   static fromJSON(json: GraphJSON): Graph {
-    if (json.format !== "iopo-graph" || json.version !== 1)
-      throw new IopoError("not an iopo graph", { expected: "format iopo-graph version 1", got: String(json.format) });
+    // Version 2: Slice and Pad hold their bounds as lists of dims (symbolic bounds); version 1 graphs held numbers.
+    if (json.format !== "iopo-graph" || json.version !== 2)
+      throw new IopoError("not an iopo graph of this version", {
+        expected: "format iopo-graph version 2",
+        got: `${String(json.format)} version ${String(json.version)}`,
+        hint: "trace the graph again with this version of iopo",
+      });
     const g = new Graph();
     for (const n of json.nodes) {
       if (n.id !== g.nodes.length)

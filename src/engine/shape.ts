@@ -139,7 +139,7 @@ export function sliceSpan(x: Node, axis: number, before: readonly Dim[], size: D
       throw shapeError("Slice: bad range", `before + size + after = ${x.shape[a]}, size ≥ 1`, parts.join(" + "));
   }
   const bare = (ds: readonly Dim[]) => ds.filter((d) => d !== 0);
-  if (bare(before).length === 0 && bare(after).length === 0) return x;
+  if (bare(before).length === 0 && bare(after).length === 0 && dimEq(size, x.shape[a]!)) return x;
   const shape = dimsOf(x);
   shape[a] = size;
   return emit("Slice", [x], { axis: a, before: bare(before), size, after: bare(after) }, shape, x.dtype);
@@ -177,8 +177,18 @@ export function pad(x: Node, axis: number, before: number, after: number): Node 
 /** Zero-pad one axis with Σbefore and Σafter entries (dims), to `size` (the caller vouches for the sum). */
 export function padSpan(x: Node, axis: number, before: readonly Dim[], after: readonly Dim[], size: Dim): Node {
   const a = normAxis(axis, x.shape.length, "Pad");
+  const parts = [...before, x.shape[a]!, ...after];
+  if (parts.every((d) => typeof d === "number") && typeof size === "number") {
+    const sum = (parts as number[]).reduce((p, q) => p + q, 0);
+    if (sum !== size || parts.some((d) => (d as number) < 0))
+      throw shapeError(
+        "Pad: widths do not fit",
+        `before + ${x.shape[a]} + after = ${size}, widths ≥ 0`,
+        parts.join(" + "),
+      );
+  }
   const [b, f] = [before.filter((d) => d !== 0), after.filter((d) => d !== 0)];
-  if (b.length === 0 && f.length === 0) return x;
+  if (b.length === 0 && f.length === 0 && dimEq(size, x.shape[a]!)) return x;
   const shape = dimsOf(x);
   shape[a] = size;
   return emit("Pad", [x], { axis: a, before: b, after: f }, shape, x.dtype);
@@ -228,9 +238,12 @@ export function concat(xs: readonly Node[], axis: number, size?: Dim): Node {
       "concat(xs, axis, size)",
       xs.map((y) => formatShape(y.shape)).join(" and "),
     );
-  if (xs.length === 1) return xs[0];
+  const total = fixed ? (parts as number[]).reduce((p, q) => p + q, 0) : size!;
+  if (fixed && size !== undefined && !dimEq(size, total))
+    throw shapeError("Concat: the joined size does not match the parts", String(total), String(size));
+  if (xs.length === 1 && dimEq(total, parts[0]!)) return xs[0];
   const shape = dimsOf(xs[0]);
-  shape[a] = fixed ? (parts as number[]).reduce((p, q) => p + q, 0) : size!;
+  shape[a] = total;
   return emit("Concat", xs, { axis: a }, shape, xs[0].dtype);
 }
 const Concat: OpDef = {

@@ -3,7 +3,7 @@
 // response sees only the prompt and its own earlier tokens, so the log-probs equal separate rows (x, y_a), (x, y_b)
 // while the prompt is computed once. Long rows split the attention in two blocks so that no query meets keys it can
 // never see: the first S = R + P positions (y_b and the prompt) attend among themselves, the last R (y_a) to the
-// prompt and themselves (positions R … T−1). An IOPO group is two rows (x1 | y1 | y2, x2 | y2 | y1), a DPO pair one.
+// prompt and themselves (positions R … T−1). An IOPO group is two rows (y2 | x1 | y1, y1 | x2 | y2), a DPO pair one.
 // Uses the one decoder block of llama.ts.
 
 import type { Node } from "../engine/index.ts";

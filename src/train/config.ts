@@ -76,7 +76,9 @@ export const TrainConfigSchema = z.strictObject({
   shared_prefix: z
     .boolean()
     .default(true)
-    .describe("Compute each group's (pair's) prompts once: pack x | y_a | y_b rows with a block mask (same values)."),
+    .describe(
+      "Compute each group's (pair's) prompts once: pack y_b | x | y_a rows (one mask, split attention for long rows; same values).",
+    ),
   // The PyTorch back end (src/train/torch). Optional without defaults: an embedded-engine run's train_config.json,
   // and so the identity a --resume compares, stays as it was.
   engine: z

@@ -151,7 +151,7 @@ export class TrainPrograms {
   ): Promise<TrainPrograms> {
     const { threads, profile } = o;
     const S = SEQUENCE_ORDER[loss.kind].length;
-    // Shared prefix: the S sequences of a record are S/2 packed rows `x | y_a | y_b` (model/packed.ts).
+    // Shared prefix: the S sequences of a record are S/2 packed rows `y_b | x | y_a` (model/packed.ts).
     const packed = Boolean(o.sharedPrefix) && S % 2 === 0;
     const split = packed && Boolean(o.splitAttention);
     const { graph, result } = E.trace(() => {

@@ -131,7 +131,7 @@ export class TrainStep {
       ...(lora ? { lora: { table, scale: lora.scale, base: lora.base } } : {}),
     });
     const opt = new AdamW(
-      table.map((row, i) => ({ data: initial[i]!, decay: row.decay })),
+      table.map((row, i) => ({ data: initial[i]!, decay: row.decay, name: row.key })),
       { beta1: o.adam.beta1, beta2: o.adam.beta2, eps: o.adam.eps, weightDecay: o.adam.weightDecay },
     );
     return new TrainStep(programs, loss, opt, o);

@@ -113,6 +113,7 @@ test("AdamW refuses a parameter too large for one memory, naming it and what to 
       ),
     (e: Error) =>
       /parameter 1 is too large/.test(e.message) &&
+      /at most \d+ values/.test(e.message) &&
       /--engine torch/.test(String((e as { hint?: string }).hint ?? e.message)),
   );
 });
@@ -210,4 +211,12 @@ test("end to end: a causal attention block with RMSNorm and RoPE learns to copy 
     0.05,
   );
   assert.ok(losses[24] < losses[0] / 3, `losses ${losses[0]} → ${losses[24]}`);
+});
+
+test("AdamW's refusal names the parameter by the name it was given", () => {
+  assert.throws(
+    () =>
+      new E.AdamW([{ data: new Float32Array(40000), decay: true, name: "model.embed_tokens.weight" }], {}, 4 * 65536),
+    /model\.embed_tokens\.weight is too large/,
+  );
 });

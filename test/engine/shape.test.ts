@@ -68,3 +68,13 @@ test("Slice, Pad and Concat with symbolic bounds (S + R = T): values and gradien
   }
   await prog.release();
 });
+
+test("Pad and Concat refuse static sizes that do not add up", () => {
+  E.trace(() => {
+    const x = E.input("x", [2, 3]);
+    assert.throws(() => E.padSpan(x, 1, [1], [1], 6), /Pad: widths do not fit/);
+    assert.throws(() => E.concat([x, x], 1, 7), /Concat: the joined size/);
+    assert.equal(E.padSpan(x, 1, [1], [2], 6).shape[1], 6);
+    return x;
+  });
+});
