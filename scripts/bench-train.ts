@@ -12,6 +12,7 @@ import {
   benchTrain,
 } from "../src/cli/bench-train.ts";
 import { ProviderError } from "../src/errors.ts";
+import { SPLIT_MIN_SCORES } from "../src/model/index.ts";
 
 const args = process.argv.slice(2);
 // `--scale 0.5b`: the Qwen2.5-0.5B-shaped scale check (LoRA and full IOPO steps, RSS per step) instead.
@@ -81,12 +82,24 @@ const median = (xs: readonly number[]) => {
 };
 const sp = await benchInterleaved(
   { ...o, prompt: tp, response: tr, steps: Math.max(o.steps, 12), warmup: 2, profile: false },
-  { on: { sharedPrefix: true }, off: { sharedPrefix: false } },
+  {
+    on: { sharedPrefix: true },
+    oneMask: { sharedPrefix: true, splitAttention: "off" },
+    off: { sharedPrefix: false },
+  },
 );
-const spRatios = sp.on!.map((on, i) => sp.off![i]! / on);
+const perRound = (num: readonly number[], den: readonly number[]) => num.map((x, i) => x / den[i]!);
+const spRatios = perRound(sp.off!, sp.on!);
 const q = (xs: readonly number[], f: number) => [...xs].sort((a, b) => a - b)[Math.floor(f * (xs.length - 1))]!;
 console.log(
   `shared prefix on TRACE-shaped groups (prompt ${tp} + response ${tr}, ${o.groups} groups/step): ${median(spRatios).toFixed(2)}× more groups/s than four sequences (median of ${spRatios.length} interleaved rounds, quartiles ${q(spRatios, 0.25).toFixed(2)}–${q(spRatios, 0.75).toFixed(2)}; steps ${median(sp.on!).toFixed(1)} vs ${median(sp.off!).toFixed(1)} ms)`,
+);
+// The same rounds: shared prefix with one mask per row (split attention off), against four sequences and against the
+// step above (which splits where SPLIT_MIN_SCORES says it pays).
+const oneRatios = perRound(sp.off!, sp.oneMask!);
+const splitGain = perRound(sp.oneMask!, sp.on!);
+console.log(
+  `  with one mask per row (no split attention): ${median(oneRatios).toFixed(2)}× four sequences; the step as iopo train runs it (split attention ${tr * (tp + tr) >= SPLIT_MIN_SCORES ? "on" : "off"} at R·S = ${tr * (tp + tr)}) is ${median(splitGain).toFixed(2)}× as fast as one mask (median of rounds)`,
 );
 
 // PyTorch at each combination of torch threads × OpenBLAS threads up to the core count (Debian's torch calls the

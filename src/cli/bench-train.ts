@@ -57,6 +57,8 @@ export const BenchTrainOptionsSchema = z.strictObject({
   groups: Int(1).default(2),
   method: z.enum(LOSS_NAMES as [LossName, ...LossName[]]).default("iopo"),
   sharedPrefix: z.boolean().default(true),
+  /** Shared-prefix rows: split attention where it pays (as `iopo train`), always, or never (one mask). */
+  splitAttention: z.enum(["auto", "on", "off"]).default("auto"),
   steps: Int(1).default(20),
   warmup: Int(0).default(2),
   threads: Int(0).default(0),
@@ -83,6 +85,8 @@ export interface BenchTrainResult {
   /** The method and the per-step losses (the same as `iopo train` prints for these records and settings). */
   readonly method: LossName;
   readonly shared_prefix: boolean;
+  /** Whether the packed rows use split attention (model/packed.ts). */
+  readonly split_attention: boolean;
   /** Records (IOPO groups, pairs or examples) trained per second. */
   readonly records_per_s: number;
   readonly losses: readonly number[];
@@ -298,7 +302,11 @@ async function benchStep(o: BenchTrainOptions, setup: ReturnType<typeof benchSet
     table,
     initial,
     loss,
-    { ...stepOptions(config, records), ...(opts.profile ? { profile: opts.profile } : {}) },
+    {
+      ...stepOptions(config, records),
+      ...(o.splitAttention === "auto" ? {} : { splitAttention: o.splitAttention === "on" }),
+      ...(opts.profile ? { profile: opts.profile } : {}),
+    },
     lora ? { scale: lora.alpha / lora.rank, base: params.tensors } : undefined,
   );
   const S = SEQUENCE_ORDER[loss.kind].length;
@@ -391,6 +399,7 @@ export async function benchTrain(o: BenchTrainOptions, records0?: TokenizedRecor
     return {
       method: o.method,
       shared_prefix: packed,
+      split_attention: step.programs.split,
       records_per_s: Number(((records.length * 1000) / stepMedian).toFixed(2)),
       step_ms_median: Number(stepMedian.toFixed(2)),
       tokens_per_s: Math.round((B * T * 1000) / stepMedian),
@@ -448,6 +457,7 @@ export function registerBenchTrain(program: Command): void {
     .option("--groups <n>", "records per step (IOPO groups of 4 sequences; pairs of 2 for pair methods)", "2")
     .option("--method <name>", `the training method (${LOSS_NAMES.join(", ")})`, "iopo")
     .option("--no-shared-prefix", "score every sequence separately (as `iopo train --no-shared-prefix`)")
+    .option("--split-attention <mode>", "shared-prefix rows: auto (where it pays, as iopo train), on, off", "auto")
     .option("--grad-checkpointing", "recompute each layer in the backward pass (as `iopo train --grad-checkpointing`)")
     .option("--steps <n>", "timed steps", "20")
     .option("--warmup <n>", "untimed steps first", "2")

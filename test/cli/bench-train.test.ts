@@ -55,6 +55,35 @@ test("bench train --json on a tiny model", async () => {
   assert.ok(out.profile_ms_by_op.MatMul > 0 || out.profile_ms_by_op.FusedMatMul > 0);
 });
 
+test("bench train --split-attention: auto leaves short rows on one mask, on splits them, a bad mode is a usage error", async () => {
+  const run = (...extra: string[]) =>
+    runCli([
+      "bench",
+      "train",
+      ...TINY,
+      "--prompt",
+      "4",
+      "--response",
+      "3",
+      "--groups",
+      "1",
+      "--steps",
+      "1",
+      "--warmup",
+      "0",
+      "--no-profile",
+      "--json",
+      ...extra,
+    ]);
+  const auto = await run();
+  assert.equal(auto.code, 0, auto.stderr);
+  assert.deepEqual([JSON.parse(auto.stdout).shared_prefix, JSON.parse(auto.stdout).split_attention], [true, false]);
+  const on = await run("--split-attention", "on");
+  assert.equal(on.code, 0, on.stderr);
+  assert.equal(JSON.parse(on.stdout).split_attention, true);
+  assert.equal((await run("--split-attention", "maybe")).code, 2);
+});
+
 test("bench train rejects a hidden size the heads do not divide", async () => {
   const r = await runCli(["bench", "train", "--hidden", "10", "--heads", "4", "--steps", "1"]);
   assert.equal(r.code, 2);
