@@ -1,7 +1,7 @@
 // The one training step (issue 13): records of an optimizer step → micro-batches weighted so that k micro-batches
 // of b equal one batch of k·b → forward + backward into reused gradient buffers (accumulated) → NaN/inf guard →
-// global-norm clip → AdamW (a SIMD kernel on the calling thread). `iopo train`, `iopo bench train`, `iopo logps` and the demo all run this.
-// Does not choose records, schedule the learning rate, log or checkpoint (trainer.ts does).
+// global-norm clip → AdamW (a SIMD kernel on the calling thread). `iopo train`, `iopo bench train`, `iopo logps` and
+// the demo all run this. Does not choose records, schedule the learning rate, log or checkpoint (trainer.ts does).
 
 import os from "node:os";
 import { AdamW } from "../engine/index.ts";
@@ -90,12 +90,12 @@ export function stepOptions(c: TrainConfig, records: readonly TokenizedRecord[])
   };
 }
 
+// ---- exports ----
+
 /** A record's packed-row sizes: its longest prompt and its responses' lengths. */
 export function pairSizes(r: TokenizedRecord): { prompt: number; responses: number[] } {
   return { prompt: Math.max(...r.seqs.map((s) => s.prompt.length)), responses: r.seqs.map((s) => s.response.length) };
 }
-
-// ---- exports ----
 
 export class TrainStep {
   /** Scratch gradients for micro-batches after the first (allocated once, only with accumulation). */
