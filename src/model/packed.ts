@@ -60,7 +60,7 @@ const NEG = -1e9;
 /**
  * Split attention pays where a row's second block holds at least this many scores (R·S per head): below it the
  * slices and joins it adds cost more than the scores it saves. Measured on the bench model (docs/engine.md): a step
- * 5–10% slower at R·S = 8,192 (prompt 64 + response 64), within ±4% at 28,672 (144 + 112), 8–9% faster at 231,410
+ * 5–10% slower at R·S = 8,192 (prompt 64 + response 64), within ±4% at 28,672 (144 + 112), 0–9% faster at 231,410
  * (413 + 317, TRACE's length).
  */
 export const SPLIT_MIN_SCORES = 16384;
