@@ -20,23 +20,18 @@ const TINY = [
   "24",
 ];
 
-test("bench train --json on a tiny model", async () => {
-  const r = await runCli([
+/** `iopo bench train --json` on the tiny model: one group of 4 + 3 tokens, no warm-up, `steps` timed steps. */
+const benchTiny = (steps: number, ...extra: string[]) =>
+  runCli([
     "bench",
     "train",
     ...TINY,
-    "--prompt",
-    "4",
-    "--response",
-    "3",
-    "--groups",
-    "1",
-    "--steps",
-    "2",
-    "--warmup",
-    "0",
-    "--json",
+    ...["--prompt", "4", "--response", "3", "--groups", "1", "--steps", String(steps), "--warmup", "0", "--json"],
+    ...extra,
   ]);
+
+test("bench train --json on a tiny model", async () => {
+  const r = await benchTiny(2);
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout);
   for (const key of [
@@ -56,25 +51,7 @@ test("bench train --json on a tiny model", async () => {
 });
 
 test("bench train --split-attention: auto leaves short rows on one mask, on splits them, a bad mode is a usage error", async () => {
-  const run = (...extra: string[]) =>
-    runCli([
-      "bench",
-      "train",
-      ...TINY,
-      "--prompt",
-      "4",
-      "--response",
-      "3",
-      "--groups",
-      "1",
-      "--steps",
-      "1",
-      "--warmup",
-      "0",
-      "--no-profile",
-      "--json",
-      ...extra,
-    ]);
+  const run = (...extra: string[]) => benchTiny(1, "--no-profile", ...extra);
   const auto = await run();
   assert.equal(auto.code, 0, auto.stderr);
   assert.deepEqual([JSON.parse(auto.stdout).shared_prefix, JSON.parse(auto.stdout).split_attention], [true, false]);
